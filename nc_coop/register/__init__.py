@@ -1,0 +1,3 @@
+# SPDX-FileCopyrightText: 2026 nc_coop contributors
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Pure date and statute rules of the member register (no Flask, no database)."""
