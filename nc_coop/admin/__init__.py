@@ -1,0 +1,3 @@
+# SPDX-FileCopyrightText: 2026 nc_coop contributors
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The admin desk's shell: the system status page; features add their own admin pages."""

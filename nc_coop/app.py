@@ -1,0 +1,62 @@
+# SPDX-FileCopyrightText: 2026 nc_coop contributors
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The application factory: a readable list of init_app calls; no I/O, no network."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from nc_coop.config import Settings, load_settings
+
+
+def _template_folder() -> str:
+    """Top-level ``templates/`` in a source checkout; ``nc_coop/templates`` inside a wheel."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "templates", package.parent / "templates"):
+        if candidate.is_dir():
+            return str(candidate)
+    raise RuntimeError("templates/ not found beside or inside the nc_coop package")
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` overrides environment settings (tests, the demo).
+
+    Raises ``nc_coop.config.ConfigError`` naming the first missing or malformed setting.
+    """
+    # Imported here so that `import nc_coop` stays cheap and free of side effects.
+    from nc_coop import db
+    from nc_coop.admin import views as admin_views
+    from nc_coop.appapi import guard
+    from nc_coop.appapi import views as appapi_views
+    from nc_coop.appapi.lifecycle import InitState
+    from nc_coop.nextcloud import NextcloudGateway
+    from nc_coop.register import views as register_views
+    from nc_coop.web import hooks, i18n
+    from nc_coop.web import views as web_views
+
+    settings: Settings = load_settings(os.environ, config)
+    app = Flask("nc_coop", template_folder=_template_folder(), static_folder=None)
+    app.config.update(
+        NC_COOP_SETTINGS=settings,
+        SECRET_KEY=None,  # no Flask sessions: identity comes from AppAPI on every request
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        TEMPLATES_AUTO_RELOAD=False,
+    )
+    gateway = NextcloudGateway(settings)
+    app.extensions["nc_coop.gateway"] = gateway
+    app.extensions["nc_coop.init"] = InitState()
+
+    db.Database().init_app(app, settings.database_url)
+    i18n.init_app(app)
+    guard.init_app(app, settings, gateway)
+    hooks.init_app(app)
+    web_views.init_app(app)
+    app.register_blueprint(appapi_views.bp)
+    app.register_blueprint(register_views.bp)
+    app.register_blueprint(admin_views.bp)
+    return app

@@ -1,0 +1,77 @@
+# SPDX-FileCopyrightText: 2026 nc_coop contributors
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Response headers, the access log line and error pages."""
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask, Response, g, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+from nc_coop.web import csrf
+
+log = logging.getLogger("nc_coop.access")
+
+ERROR_TEXT = {
+    400: _l("The request could not be understood."),
+    403: _l("You are not allowed to see this page."),
+    404: _l("This page does not exist."),
+    405: _l("This action is not possible here."),
+    413: _l("The upload is too large."),
+    500: _l("Something went wrong on our side. The error has been logged."),
+    503: _l("Nextcloud cannot be reached right now. Please try again in a moment."),
+}
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_start_timer)
+    app.before_request(csrf.protect)
+    app.after_request(_headers_and_log)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+
+
+def _start_timer() -> None:
+    g.started = time.perf_counter()
+
+
+def _headers_and_log(response: Response) -> Response:
+    if request.endpoint != "web.static_file":
+        # Without it Nextcloud's proxy lets browsers cache our pages for an hour (APPAPI.md §3.3).
+        response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+    # Path only: no query string, no header. The user id and Nextcloud's request id correlate.
+    log.info("%s %s %s user=%s rid=%s %.1fms", request.method, request.path, response.status_code,
+             g.get("user_id", "-") or "-", g.get("request_id", "-"), elapsed)
+    return response
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return request.path.startswith("/api/") or best == "application/json"
+
+
+def _error_response(code: int) -> Response | tuple[str, int]:
+    if code == 401:  # generic on purpose: says nothing about what was wrong
+        response = jsonify({"error": "Unauthorized"})
+        response.status_code = 401
+        return response
+    text = str(ERROR_TEXT.get(code, _l("Error")))
+    if _wants_json() or request.endpoint in ("appapi.init", "appapi.enabled") or "user_id" not in g:
+        response = jsonify({"error": text})
+        response.status_code = code
+        return response
+    return render_template("errors/error.html", code=code, message=text), code
+
+
+def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
+    return _error_response(exc.code or 500)
+
+
+def _unexpected_error(exc: Exception) -> Response | tuple[str, int]:
+    log.exception("Unhandled error in %s %s (rid=%s)", request.method, request.path, g.get("request_id"))
+    return _error_response(500)

@@ -1,0 +1,160 @@
+# SPDX-FileCopyrightText: 2026 nc_coop contributors
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Shared fixtures: the app on SQLite and PostgreSQL, the Nextcloud stand-in, a live server.
+
+Every test that takes ``app`` runs once per database: SQLite always, PostgreSQL when
+NC_COOP_TEST_DATABASE_URL is set (each test gets its own schema there).
+"""
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from nc_coop import create_app, migrate
+from nc_coop.db import get_db, normalise_url
+from nc_coop.serve import BackgroundServer, make_server
+from nc_coop.standin import NextcloudStandIn
+
+ROOT = Path(__file__).resolve().parent.parent
+INFO_XML = ROOT / "appinfo" / "info.xml"
+TEST_SECRET = "test-app-secret-" + "s3cr3t" * 6
+PG_URL = os.environ.get("NC_COOP_TEST_DATABASE_URL", "")
+
+
+# --- A log of the whole run, checked for credentials at the end --------------------------------
+
+class _RunLog(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+        self._format = logging.Formatter("%(name)s %(levelname)s %(message)s")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self._format.format(record))
+
+
+RUN_LOG = _RunLog()
+# Credentials the tests send or configure; none of them may ever reach a log line.
+FORBIDDEN_IN_LOGS: set[str] = {TEST_SECRET, "fixture-app-secret-not-real-0123456789", "admin-password",
+                               "alice-password"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    root = logging.getLogger()
+    root.addHandler(RUN_LOG)
+    root.setLevel(logging.DEBUG)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    forbidden = {v for v in FORBIDDEN_IN_LOGS if v}
+    forbidden |= {base64.b64encode(v.encode()).decode() for v in list(forbidden)}
+    leaks = [line for line in RUN_LOG.lines if any(v in line for v in forbidden)
+             or "Authorization: Basic" in line or "oc_sessionPassphrase" in line]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if leaks:
+        if reporter:
+            reporter.write_line(f"LOG LEAK: {len(leaks)} log line(s) contain a credential, e.g.: {leaks[0][:200]}",
+                                red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    elif reporter:
+        reporter.write_line(f"log check: {len(RUN_LOG.lines)} log lines of this run contain no credential")
+
+
+# --- Databases ----------------------------------------------------------------------------------
+
+def _database_params() -> list[Any]:
+    return ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)] if PG_URL else ["sqlite"]
+
+
+@pytest.fixture(params=_database_params())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'nc_coop.sqlite3'}"
+        return
+    schema = f"t_{secrets.token_hex(6)}"
+    admin = create_engine(normalise_url(PG_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(normalise_url(PG_URL)).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+# --- Nextcloud stand-in and the app -------------------------------------------------------------
+
+@pytest.fixture
+def standin() -> Iterator[NextcloudStandIn]:
+    server = NextcloudStandIn().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def app_config(database_url: str, standin: NextcloudStandIn, tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {"APP_ID": "nc_coop", "APP_SECRET": TEST_SECRET, "APP_VERSION": "0.1.0",
+            "NEXTCLOUD_URL": standin.url, "APP_PERSISTENT_STORAGE": str(tmp_path / "storage"),
+            "DATABASE_URL": database_url, "NC_COOP_ADMIN_GROUPS": "admin,board", **extra}
+
+
+@pytest.fixture
+def unmigrated_app(database_url: str, standin: NextcloudStandIn, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(app_config(database_url, standin, tmp_path))
+    app.config["TESTING"] = True
+    standin.register("nc_coop", TEST_SECRET, "0.1.0", "http://127.0.0.1:9", INFO_XML).enabled = True
+    yield app
+    get_db_engine(app).dispose()
+
+
+@pytest.fixture
+def app(unmigrated_app: Flask) -> Flask:
+    migrate.upgrade(get_db_engine(unmigrated_app))
+    return unmigrated_app
+
+
+def get_db_engine(app: Flask) -> Any:
+    with app.app_context():
+        return get_db().engine
+
+
+@contextmanager
+def serve_live(app: Flask, standin: NextcloudStandIn) -> Iterator[str]:
+    """Serve ``app`` with waitress on a free port and register it with the stand-in (not deployed)."""
+    settings = app.config["NC_COOP_SETTINGS"]
+    server = BackgroundServer(make_server(app, settings, port=0)).start()
+    standin.register(settings.app_id, settings.app_secret, settings.app_version, server.url, INFO_XML)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def live_app(app: Flask, standin: NextcloudStandIn) -> Iterator[str]:
+    with serve_live(app, standin) as url:
+        yield url
+
+
+def appapi_headers(user: str = "", secret: str = TEST_SECRET, app_id: str = "nc_coop",
+                   language: str = "en") -> dict[str, str]:
+    """Headers as AppAPI's proxy sends them for ``user`` ("" for system calls)."""
+    return {
+        "AA-VERSION": "34.0.0", "EX-APP-ID": app_id, "EX-APP-VERSION": "0.1.0",
+        "AUTHORIZATION-APP-API": base64.b64encode(f"{user}:{secret}".encode()).decode(),
+        "AA-REQUEST-ID": "test" + secrets.token_hex(4), "Accept-Language": language,
+    }
