@@ -8,7 +8,8 @@ import os
 import secrets
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -28,6 +29,19 @@ def _app(**overrides: object) -> Flask:
         # One line that names the setting, no traceback: this is an operator's mistake.
         click.echo(f"nc_coop: configuration error: {exc}", err=True)
         sys.exit(2)
+
+
+@contextmanager
+def _app_context() -> Iterator[Flask]:
+    """The app with an app context; its database connections are closed when the command ends."""
+    from nc_coop.db import get_db  # noqa: PLC0415
+
+    app = _app()
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            get_db().engine.dispose()
 
 
 @click.group()
@@ -66,8 +80,7 @@ def db_upgrade() -> None:
     from nc_coop import migrate  # noqa: PLC0415
     from nc_coop.db import get_db  # noqa: PLC0415
 
-    app = _app()
-    with app.app_context():
+    with _app_context():
         engine = get_db().engine
         applied = migrate.upgrade(engine, lambda done, total, rev: click.echo(f"[{done}/{total}] {rev}"))
         click.echo(f"Database at {migrate.current_revision(engine)} ({len(applied)} migration(s) applied)")
@@ -79,8 +92,7 @@ def db_current() -> None:
     from nc_coop import migrate  # noqa: PLC0415
     from nc_coop.db import get_db  # noqa: PLC0415
 
-    app = _app()
-    with app.app_context():
+    with _app_context():
         current, head = migrate.current_revision(get_db().engine), migrate.head_revision()
         click.echo(f"{current or 'empty'} (newest: {head})")
         if current != head:
@@ -98,8 +110,7 @@ def audit_verify() -> None:
     from nc_coop.audit.chain import verify  # noqa: PLC0415
     from nc_coop.db import get_db  # noqa: PLC0415
 
-    app = _app()
-    with app.app_context(), get_db().transaction() as session:
+    with _app_context(), get_db().transaction() as session:
         report = verify(session)
     if report.ok:
         click.echo(f"Audit chain intact: {report.checked} event(s) checked")

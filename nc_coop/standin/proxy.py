@@ -60,6 +60,7 @@ def current_user() -> StandInUser | None | Response:
 
 @bp.route("/index.php/apps/app_api/proxy/<app_id>/", defaults={"path": ""}, methods=["GET"])
 @bp.route("/index.php/apps/app_api/proxy/<app_id>/<path:path>", methods=["GET", "POST", "PUT", "DELETE"])
+@bp.route("/apps/app_api/proxy/<app_id>/", defaults={"path": ""}, methods=["GET"])
 @bp.route("/apps/app_api/proxy/<app_id>/<path:path>", methods=["GET", "POST", "PUT", "DELETE"])
 def proxy(app_id: str, path: str) -> Response:
     app = _state().exapp

@@ -65,6 +65,7 @@ def _error_response(code: int) -> Response | tuple[str, int]:
         response = jsonify({"error": text})
         response.status_code = code
         return response
+    g.error_code = code  # base.html then never lets a failing Nextcloud break the error page
     return render_template("errors/error.html", code=code, message=text), code
 
 

@@ -18,9 +18,13 @@ def relative_to_current(target: str, current: str | None = None) -> str:
     current = current if current is not None else request.path
     base = current if current.endswith("/") else posixpath.dirname(current) + "/"
     path, _, query = target.partition("?")
-    rel = posixpath.relpath(path, base) if path != base else "."
-    if path.endswith("/") and not rel.endswith("/"):
-        rel = "./" if rel == "." else rel + "/"
+    # Relate the target's folder, then append its last segment: relpath("/admin", "/admin/")
+    # would give ".", which the browser resolves to ".../admin/", not ".../admin".
+    folder, _, name = path.rpartition("/")
+    rel_folder = posixpath.relpath(folder + "/", base)
+    rel = name if rel_folder == "." else f"{rel_folder}/{name}"
+    if rel == "" or ":" in rel.split("/")[0]:
+        rel = "./" + rel  # "" is the folder itself; "a:b" would read as a URL scheme
     return rel + ("?" + query if query else "")
 
 

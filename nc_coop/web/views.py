@@ -8,7 +8,9 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, send_from_directory
 from flask_babel import get_locale
+from werkzeug.exceptions import HTTPException
 
+from nc_coop.nextcloud import NextcloudError
 from nc_coop.web import csrf
 from nc_coop.web.urls import nextcloud_apps_url, rel_url_for
 
@@ -24,6 +26,30 @@ def static_file(kind: str, filename: str) -> Response:
     return response
 
 
+def nav_roles() -> Any:
+    """The roles the page header shows (name, admin link); None for anonymous requests.
+
+    An error page must render even when the roles cannot be resolved: a 503 came from exactly
+    that, and a second attempt would raise inside the error handler (a bare 500) after waiting
+    for Nextcloud's timeout once more. So error pages use roles already resolved, try Nextcloud
+    only for 4xx and show a header without them otherwise."""
+    from nc_coop.appapi.guard import current_roles  # noqa: PLC0415  (avoids an import cycle)
+
+    if not g.get("user_id"):
+        return None
+    if "roles" in g:
+        return g.roles
+    error_code = g.get("error_code")
+    if error_code is None:
+        return current_roles()
+    if error_code >= 500:
+        return None
+    try:
+        return current_roles()
+    except (HTTPException, NextcloudError):
+        return None
+
+
 def template_helpers() -> dict[str, Any]:
     from nc_coop.appapi.guard import current_roles  # noqa: PLC0415  (avoids an import cycle)
 
@@ -34,6 +60,7 @@ def template_helpers() -> dict[str, Any]:
         "nextcloud_apps_url": nextcloud_apps_url,
         "csrf_token": csrf.csrf_token,
         "current_roles": current_roles,
+        "nav_roles": nav_roles,
         "user_id": g.get("user_id", ""),
         "demo": settings.demo,
         "app_version": settings.app_version,

@@ -16,8 +16,11 @@
 			return // not same-origin: keep the media-query themes
 		}
 		if (!parentBody) return
+		// On <html> as well as <body>: html's own background reads the variables too, and with
+		// them on <body> only, a forced theme left the area below short pages in the OS theme.
 		Array.prototype.forEach.call(parentBody.attributes, function (attr) {
 			if (attr.name.indexOf('data-theme') === 0) {
+				document.documentElement.setAttribute(attr.name, attr.value)
 				document.body.setAttribute(attr.name, attr.value)
 			}
 		})

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 nc_coop contributors
+# SPDX-License-Identifier: AGPL-3.0-or-later
+# Run every test. SQLite always; PostgreSQL too when NC_COOP_TEST_DATABASE_URL is set
+# (e.g. postgresql://postgres@127.0.0.1:5432/test). LDAP tests need Debian's slapd: installed
+# here when running as root, otherwise they are skipped with the install command as reason.
+# Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .venv/bin/pytest ] || ! .venv/bin/python -c "import nc_coop, pytest_flask, hypothesis" 2>/dev/null; then
+	python3 -m venv .venv
+	.venv/bin/pip install --quiet --upgrade pip
+	.venv/bin/pip install --quiet -e ".[test]"
+fi
+if [ ! -x /usr/sbin/slapd ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+	echo "slapd/no_configuration boolean true" | debconf-set-selections
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils >/dev/null
+fi
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,68 @@
+# SPDX-FileCopyrightText: 2026 nc_coop contributors
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Settings are read in the factory; a missing or malformed one stops start-up with one line."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nc_coop.config import ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = {"APP_SECRET": "s" * 32, "NEXTCLOUD_URL": "http://nc.example"}
+
+
+def test_defaults_fill_what_a_manual_install_leaves_out(tmp_path: Path) -> None:
+    settings = load_settings({**BASE, "APP_PERSISTENT_STORAGE": str(tmp_path)})
+    assert settings.app_id == "nc_coop" and settings.app_port == 23000 and settings.app_host == "127.0.0.1"
+    assert settings.database_url == f"sqlite:///{tmp_path / 'nc_coop.sqlite3'}"
+    assert settings.unix_socket is None and settings.admin_groups == ("admin",)
+    assert "s" * 32 not in repr(settings)
+
+
+def test_harp_means_the_unix_socket() -> None:
+    assert load_settings({**BASE, "HP_SHARED_KEY": "k"}).unix_socket == "/tmp/exapp.sock"
+
+
+def test_overrides_win_over_the_environment() -> None:
+    assert load_settings({**BASE, "APP_PORT": "1"}, {"APP_PORT": 2}).app_port == 2
+
+
+@pytest.mark.parametrize(("env", "name", "reason"), [
+    ({"NEXTCLOUD_URL": "http://nc.example"}, "APP_SECRET", "required"),
+    ({**BASE, "APP_SECRET": "short"}, "APP_SECRET", "at least 16"),
+    ({"APP_SECRET": "s" * 32}, "NEXTCLOUD_URL", "required"),
+    ({**BASE, "NEXTCLOUD_URL": "nc.example"}, "NEXTCLOUD_URL", "http(s) URL"),
+    ({**BASE, "APP_PORT": "eighty"}, "APP_PORT", "whole number"),
+    ({**BASE, "APP_PORT": "70000"}, "APP_PORT", "between 1 and 65535"),
+    ({**BASE, "APP_ID": "Bad Id"}, "APP_ID", "lower-case"),
+    ({**BASE, "DATABASE_URL": "mysql://x"}, "DATABASE_URL", "sqlite"),
+    ({**BASE, "NC_COOP_THREADS": "1"}, "NC_COOP_THREADS", "between 2 and 64"),
+    ({**BASE, "NC_COOP_DEMO": "maybe"}, "NC_COOP_DEMO", "true or false"),
+    ({**BASE, "NC_COOP_NEXTCLOUD_TIMEOUT": "-1"}, "NC_COOP_NEXTCLOUD_TIMEOUT", "between 0 and 600"),
+    ({**BASE, "NC_COOP_ADMIN_GROUPS": "board,,office"}, "NC_COOP_ADMIN_GROUPS", "comma-separated"),
+])
+def test_bad_settings_name_the_setting_and_the_reason(env: dict[str, str], name: str, reason: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(env)
+    assert err.value.name == name and reason in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_python_app_py_stops_with_one_line_naming_the_setting(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("APP_", "NEXTCLOUD_", "NC_COOP_"))}
+    env.update(NEXTCLOUD_URL="http://127.0.0.1:9", APP_PERSISTENT_STORAGE=str(tmp_path))
+    result = subprocess.run([sys.executable, str(ROOT / "app.py")], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["nc_coop: configuration error: APP_SECRET: is required and not set"]
+
+
+def test_importing_the_package_reads_no_configuration() -> None:
+    code = "import os; os.environ.clear(); import nc_coop, nc_coop.app, nc_coop.cli; print('ok')"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "ok", result.stderr
