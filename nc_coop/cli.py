@@ -193,3 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

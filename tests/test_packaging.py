@@ -39,10 +39,11 @@ def test_specific_routes_come_before_the_catch_all() -> None:
     assert routes[-1].url == "^/.*", "the catch-all must be last: the first match wins"
     for earlier in routes[:-1]:
         assert earlier.url != "^/.*"
-    # The first match decides: admin pages are ADMIN, static files PUBLIC, pages USER.
+    # The first match decides: static files PUBLIC, everything else USER. Admin pages are USER
+    # on purpose (board members are not Nextcloud admins); nc_coop checks the role itself.
     first = {path: next(r for r in routes if r.matches(path, "GET")).access_level
-             for path in ("/admin/", "/admin/members", "/css/app.css", "/", "/api/x")}
-    assert first == {"/admin/": 2, "/admin/members": 2, "/css/app.css": 0, "/": 1, "/api/x": 1}
+             for path in ("/admin/", "/css/app.css", "/js/embed.js", "/", "/api/x", "/jsx")}
+    assert first == {"/admin/": 1, "/css/app.css": 0, "/js/embed.js": 0, "/": 1, "/api/x": 1, "/jsx": 1}
 
 
 def test_readme_json_info_uses_integer_access_levels_and_the_same_routes() -> None:

@@ -1,0 +1,65 @@
+# SPDX-FileCopyrightText: 2026 nc_coop contributors
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""``nc-coop demo``: one command, a member and an admin can click through, and it says it is a demo."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_the_demo_serves_member_and_admin_pages_behind_the_standin(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("APP_", "NEXTCLOUD_", "NC_COOP_", "DATABASE_"))}
+    demo = subprocess.Popen([sys.executable, "-m", "nc_coop.cli", "demo", "--port", str(port), "--data", str(tmp_path)],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        banner = ""
+        deadline = time.monotonic() + 60
+        while "Ctrl+C" not in banner and time.monotonic() < deadline and demo.poll() is None:
+            banner += demo.stdout.readline()
+        assert "DEMO" in banner and f"http://127.0.0.1:{port}/" in banner, banner + demo.stderr.read()
+        base = f"http://127.0.0.1:{port}"
+        assert (tmp_path / "nc_coop.sqlite3").exists()
+
+        member = requests.Session()
+        landing = member.post(f"{base}/index.php/login", data={"user": "alice"}, timeout=10)
+        assert landing.url.endswith("/index.php/apps/app_api/embedded/nc_coop/coop")
+        assert re.search(r'<script src="/index.php/apps/app_api/proxy/nc_coop/js/embed.js"', landing.text)
+        page = member.get(f"{base}/index.php/apps/app_api/proxy/nc_coop/", timeout=10)
+        assert page.status_code == 200 and "Alice Normal" in page.text
+        assert "Demo:" in page.text  # the page itself says it is a demo
+        assert member.get(f"{base}/index.php/apps/app_api/proxy/nc_coop/admin/", timeout=10).status_code == 403
+
+        # bea is on the board (NC_COOP_ADMIN_GROUPS) without being a Nextcloud admin, German-speaking.
+        board = requests.Session()
+        board.post(f"{base}/index.php/login", data={"user": "bea"}, timeout=10)
+        status = board.get(f"{base}/index.php/apps/app_api/proxy/nc_coop/admin/", timeout=10)
+        assert status.status_code == 200 and "Systemstatus" in status.text
+        admin = requests.Session()
+        admin.post(f"{base}/index.php/login", data={"user": "admin"}, timeout=10)
+        assert "System status" in admin.get(f"{base}/index.php/apps/app_api/proxy/nc_coop/admin/", timeout=10).text
+    finally:
+        demo.send_signal(signal.SIGINT)
+        try:
+            demo.wait(timeout=20)
+        finally:
+            if demo.poll() is None:
+                demo.kill()
+        demo.stdout.close()
+        demo.stderr.close()
