@@ -139,6 +139,7 @@ def demo(port: int, data_dir: Path) -> None:
                DATABASE_URL=os.environ.get("NC_COOP_DEMO_DATABASE_URL"))
     settings = app.config["NC_COOP_SETTINGS"]
     configure_logging("WARNING", settings.secret_values())
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the stand-in's access log is noise here
     server = BackgroundServer(make_server(app, settings, port=0)).start()
     standin.register(settings.app_id, secret, settings.app_version, server.url, _info_xml())
     try:
