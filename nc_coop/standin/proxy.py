@@ -58,9 +58,11 @@ def current_user() -> StandInUser | None | Response:
     return state.users.get(user_id) if user_id else None
 
 
-@bp.route("/index.php/apps/app_api/proxy/<app_id>/", defaults={"path": ""}, methods=["GET"])
+# The roots have endpoints of their own: two rules of one endpoint that both provide the default
+# path would make Werkzeug redirect one root to the other (redirect_defaults).
+@bp.route("/index.php/apps/app_api/proxy/<app_id>/", defaults={"path": ""}, methods=["GET"], endpoint="proxy_root")
+@bp.route("/apps/app_api/proxy/<app_id>/", defaults={"path": ""}, methods=["GET"], endpoint="proxy_pretty_root")
 @bp.route("/index.php/apps/app_api/proxy/<app_id>/<path:path>", methods=["GET", "POST", "PUT", "DELETE"])
-@bp.route("/apps/app_api/proxy/<app_id>/", defaults={"path": ""}, methods=["GET"])
 @bp.route("/apps/app_api/proxy/<app_id>/<path:path>", methods=["GET", "POST", "PUT", "DELETE"])
 def proxy(app_id: str, path: str) -> Response:
     app = _state().exapp

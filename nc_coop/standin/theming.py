@@ -24,7 +24,7 @@ LIGHT = {
     "--color-text-error": "#c40000",
     "--color-border-error": "#db0606",
     "--color-warning": "#a37200",
-    "--color-warning-text": "#ffffff",
+    "--color-warning-text": "#7f5900",
     "--color-success": "#2d7b41",
     "--color-info": "#0071ad",
     "--color-box-shadow": "rgba(77, 77, 77, 0.5)",
@@ -58,7 +58,10 @@ DARK = {
     "--color-primary-element-light-hover": "#1d3140",
     "--color-primary-element-light-text": "#d8ecfb",
     "--color-text-error": "#ff5252",
-    "--color-warning-text": "#000000",
+    "--color-error": "#ff5252",
+    "--color-border-error": "#ff5252",
+    "--color-info": "#0091f2",
+    "--color-warning-text": "#e0a000",
     "--color-warning": "#e0a000",
 }
 THEMES = {"default": LIGHT, "light": LIGHT, "dark": DARK}
@@ -69,6 +72,7 @@ body { margin: 0; background: var(--color-main-background); color: var(--color-m
           background: var(--color-primary-element); color: var(--color-primary-element-text); }
 #header a { color: inherit; font-weight: bold; }
 #header .who { margin-inline-start: auto; }
+#content { height: calc(100vh - var(--header-height)); }  /* Nextcloud sizes #content below its header */
 .login { padding: 32px; }
 .login button { min-height: 34px; padding: 0 16px; border-radius: 8px; border: 0; font: inherit; cursor: pointer;
                 background: var(--color-primary-element); color: var(--color-primary-element-text); }

@@ -20,9 +20,15 @@
 		frame.className = 'nc-coop-frame'
 		frame.style.border = '0'
 		frame.style.width = '100%'
-		frame.style.height = 'calc(100vh - var(--header-height, 50px))'
+		frame.style.height = '100%'
 		frame.style.display = 'block'
 		content.replaceChildren(frame)
+		// Nextcloud gives #content a fixed height below its header (FLOW's iframe is 100% too);
+		// 100vh minus the header would overflow its margins. Without such a container the
+		// browser's default 150px would remain, so fall back to the viewport.
+		if (frame.getBoundingClientRect().height < window.innerHeight / 2) {
+			frame.style.height = 'calc(100vh - var(--header-height, 50px))'
+		}
 	}
 	if (document.readyState === 'loading') {
 		document.addEventListener('DOMContentLoaded', mount)
