@@ -71,6 +71,7 @@ def test_a_failing_migration_is_reported_to_nextcloud(standin: NextcloudStandIn,
             standin.deploy(timeout=30)
         assert standin.state.exapp.init_error.startswith("Database migration failed")
         assert standin.state.top_menu == {}
+    get_db_engine(app).dispose()
 
 
 def test_init_answers_before_the_work_is_done(unmigrated_app: Flask, standin: NextcloudStandIn) -> None:

@@ -3,9 +3,10 @@
 """The pages as a browser gets them through the stand-in's AppAPI proxy, over real HTTP.
 
 The proxy (APPAPI.md part 1 A, §3.3) decides access from appinfo/info.xml's routes (PUBLIC
-files, everything else USER) and answers every denial with its own 404; it forwards the browser's Authorization and Cookie headers to us,
-replaces Accept-Language with the user's Nextcloud language, and lets browsers cache for an hour
-any response that does not say otherwise."""
+files, everything else USER) and answers every denial with its own 404; it forwards the
+browser's Authorization and Cookie headers to us, replaces Accept-Language with the user's
+Nextcloud language, and lets browsers cache for an hour any response that does not say
+otherwise."""
 from __future__ import annotations
 
 import base64

@@ -40,7 +40,8 @@ def test_every_recorded_request_is_accepted(database_url: str, standin: Nextclou
     secret = REGISTRATIONS[app_id]
     app = create_app(app_config(database_url, standin, tmp_path, APP_ID=app_id, APP_SECRET=secret,
                                 APP_VERSION="1.0.0"))
-    migrate.upgrade(get_db_engine(app))
+    engine = get_db_engine(app)
+    migrate.upgrade(engine)
     with serve_live(app, standin) as url:
         standin.state.exapp.enabled = True
         for record in (r for r in RECORDS if _sent_to(r, app_id)):
@@ -57,6 +58,7 @@ def test_every_recorded_request_is_accepted(database_url: str, standin: Nextclou
             for secret_like in (secret, record["headers"].get("Authorization", "~"),
                                 record["headers"].get("Authorization-App-Api", "~")):
                 assert secret_like not in answer.text
+    engine.dispose()  # PostgreSQL connections must not outlive the test's schema
 
 
 @pytest.mark.parametrize("record", [r for r in RECORDS if r["auth_decoded"]], ids=_id)
