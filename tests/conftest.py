@@ -95,6 +95,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         admin.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _push_request_context() -> None:
+    """Overrides pytest-flask's: with a request context pushed for the whole test, every client
+    request would share one ``g``, which production never does."""
+
+
 # --- Nextcloud stand-in and the app -------------------------------------------------------------
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from flask import Flask, Response, abort, current_app, g, jsonify, request
 from nc_coop.appapi.auth import AppApiAuthError, verify_headers
 from nc_coop.appapi.roles import RoleCache, Roles, roles_from_groups
 from nc_coop.config import Settings
-from nc_coop.nextcloud import NextcloudGateway, NextcloudUnavailable
+from nc_coop.nextcloud import NextcloudError, NextcloudGateway, NextcloudUnavailable
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,6 +38,9 @@ def _unauthorized() -> Response:
 
 
 def _verify_request() -> Response | None:
+    # Identity is per request; nothing resolved for an earlier request may carry over.
+    for name in ("user_id", "roles"):
+        g.pop(name, None)
     g.request_id = _request_id()
     if request.endpoint in UNAUTHENTICATED_ENDPOINTS:
         return None
@@ -83,11 +86,16 @@ def current_roles() -> Roles:
         except NextcloudUnavailable:
             log.error("Nextcloud unreachable while resolving the roles of %s", g.user_id)
             abort(503)
+        except NextcloudError as exc:
+            # Fail closed, and say it is the registration (secret, app id), not the user.
+            log.error("Nextcloud refused the role lookup for %s: %s", g.user_id, exc)
+            abort(502)
     return g.roles
 
 
 def coop_admin_required(view: F) -> F:
-    """Cooperative admins only; the proxy's ADMIN level is a second, not the only, line."""
+    """Cooperative admins only. The proxy cannot decide this (board members are not Nextcloud
+    admins, so admin pages are a USER route): this check is the line."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:

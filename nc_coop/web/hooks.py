@@ -21,6 +21,7 @@ ERROR_TEXT = {
     405: _l("This action is not possible here."),
     413: _l("The upload is too large."),
     500: _l("Something went wrong on our side. The error has been logged."),
+    502: _l("Nextcloud refused nc_coop's request. An administrator should check the app's registration."),
     503: _l("Nextcloud cannot be reached right now. Please try again in a moment."),
 }
 

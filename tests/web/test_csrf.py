@@ -7,6 +7,7 @@ tests register a small POST view on the test app."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -15,6 +16,13 @@ from flask.testing import FlaskClient
 from nc_coop.appapi.lifecycle import InitState
 from nc_coop.web.csrf import csrf_token
 from tests.conftest import appapi_headers
+
+
+@pytest.fixture(autouse=True)
+def _app_context(app: Flask) -> Iterator[None]:
+    """csrf_token() reads the app's secret; the tests compute expected tokens outside requests."""
+    with app.app_context():
+        yield
 
 # The Flask test client's request.host; through the proxy it is Nextcloud's host (APPAPI.md §3.3).
 SAME_ORIGIN = "http://localhost"
