@@ -11,6 +11,7 @@ import base64
 import logging
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -124,6 +125,7 @@ def unmigrated_app(database_url: str, standin: NextcloudStandIn, tmp_path: Path)
     app.config["TESTING"] = True
     standin.register("nc_coop", TEST_SECRET, "0.1.0", "http://127.0.0.1:9", INFO_XML).enabled = True
     yield app
+    wait_for_init(app)
     get_db_engine(app).dispose()
 
 
@@ -131,6 +133,14 @@ def unmigrated_app(database_url: str, standin: NextcloudStandIn, tmp_path: Path)
 def app(unmigrated_app: Flask) -> Flask:
     migrate.upgrade(get_db_engine(unmigrated_app))
     return unmigrated_app
+
+
+def wait_for_init(app: Flask, timeout: float = 30) -> None:
+    """Let a background /init finish before the test ends: it holds a database connection."""
+    deadline = time.monotonic() + timeout
+    while app.extensions["nc_coop.init"].running:
+        assert time.monotonic() < deadline, "init did not finish"
+        time.sleep(0.02)
 
 
 def get_db_engine(app: Flask) -> Any:

@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 
 from nc_coop import create_app, migrate
 from nc_coop.standin import LifecycleError, NextcloudStandIn
-from tests.conftest import app_config, get_db_engine, serve_live
+from tests.conftest import app_config, get_db_engine, serve_live, wait_for_init
 
 
 def test_register_runs_init_to_100_and_registers_the_top_menu(unmigrated_app: Flask,
@@ -71,6 +71,7 @@ def test_a_failing_migration_is_reported_to_nextcloud(standin: NextcloudStandIn,
             standin.deploy(timeout=30)
         assert standin.state.exapp.init_error.startswith("Database migration failed")
         assert standin.state.top_menu == {}
+    wait_for_init(app)
     get_db_engine(app).dispose()
 
 

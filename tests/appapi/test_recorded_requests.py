@@ -13,7 +13,7 @@ import requests
 from nc_coop import create_app, migrate
 from nc_coop.appapi.auth import verify_headers
 from nc_coop.standin import NextcloudStandIn
-from tests.conftest import FORBIDDEN_IN_LOGS, app_config, get_db_engine, serve_live
+from tests.conftest import FORBIDDEN_IN_LOGS, app_config, get_db_engine, serve_live, wait_for_init
 
 RECORDED = Path(__file__).resolve().parent.parent / "fixtures" / "nextcloud34" / "incoming.jsonl"
 FIXTURE_SECRET = "fixture-app-secret-not-real-0123456789"
@@ -58,6 +58,7 @@ def test_every_recorded_request_is_accepted(database_url: str, standin: Nextclou
             for secret_like in (secret, record["headers"].get("Authorization", "~"),
                                 record["headers"].get("Authorization-App-Api", "~")):
                 assert secret_like not in answer.text
+    wait_for_init(app)  # the replayed POST /init runs in the background
     engine.dispose()  # PostgreSQL connections must not outlive the test's schema
 
 
