@@ -3,7 +3,18 @@
 """Imports every feature's models so that ``metadata`` describes the whole schema (for Alembic)."""
 from nc_coop.audit.models import AuditEvent
 from nc_coop.db import Base
+from nc_coop.register.models import (
+    Account,
+    CapitalEntry,
+    Membership,
+    MembershipEvent,
+    Notice,
+    Party,
+    ShareEntry,
+    StatuteVersionRow,
+)
 
 metadata = Base.metadata
 
-__all__ = ["AuditEvent", "metadata"]
+__all__ = ["Account", "AuditEvent", "CapitalEntry", "Membership", "MembershipEvent", "Notice", "Party",
+           "ShareEntry", "StatuteVersionRow", "metadata"]

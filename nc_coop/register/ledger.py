@@ -1,0 +1,85 @@
+# SPDX-FileCopyrightText: 2026 nc_coop contributors
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Ledger invariants checked per date (DOMAIN.md §2.2), as pure functions.
+
+Summing all rows (as hsadmin-ng does) misses a back-dated cancellation that makes a position
+negative on some earlier date, so every check walks the dates on which a position changes and
+evaluates it with the statute version in force on that date.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from itertools import groupby
+
+from nc_coop.register.rules import RuleViolation
+
+
+@dataclass(frozen=True)
+class Move:
+    """A signed change (shares or cents) on a date."""
+
+    on: date
+    amount: int
+
+
+def positions(moves: Iterable[Move]) -> list[tuple[date, int]]:
+    """(date, position at the end of that date) for every date on which the position changes."""
+    result: list[tuple[date, int]] = []
+    total = 0
+    for day, group in groupby(sorted(moves, key=lambda m: m.on), key=lambda m: m.on):
+        total += sum(m.amount for m in group)
+        result.append((day, total))
+    return result
+
+
+def position_on(moves: Iterable[Move], day: date) -> int:
+    return sum(m.amount for m in moves if m.on <= day)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The days on which a membership runs: from admission up to (not including) the exit date."""
+
+    admitted_on: date
+    exit_on: date | None
+
+    def running(self, day: date) -> bool:
+        return self.admitted_on <= day and (self.exit_on is None or day < self.exit_on)
+
+
+def check_shares(moves: list[Move], window: Window, mandatory_on: Callable[[date], int],
+                 max_on: Callable[[date], int | None]) -> None:
+    """Shares ≥ 0 on every date, ≥ the mandatory holding while the membership runs, ≤ the
+    maximum (§7a GenG; DOMAIN.md §2.2 no. 2)."""
+    for day, held in positions(moves):
+        if day < window.admitted_on:
+            raise RuleViolation("effective_date", f"{day.isoformat()} is before the admission on "
+                                                  f"{window.admitted_on.isoformat()}")
+        if held < 0:
+            raise RuleViolation("shares", f"the member would hold {held} shares on {day.isoformat()}")
+        if window.running(day) and held < mandatory_on(day):
+            raise RuleViolation("shares", f"{held} shares on {day.isoformat()} is below the "
+                                          f"{mandatory_on(day)} mandatory shares")
+        maximum = max_on(day)
+        if maximum is not None and held > maximum:
+            raise RuleViolation("shares", f"{held} shares on {day.isoformat()} is above the maximum of {maximum}")
+
+
+def check_capital(capital: list[Move], shares: list[Move], window: Window,
+                  nominal_on: Callable[[date], int]) -> None:
+    """Geschäftsguthaben ≥ 0 on every date and, while the membership runs, not above the
+    Geschäftsanteile held that day (§7 Nr. 1 GenG; DOMAIN.md §2.2 no. 2). After the exit it
+    is the settlement balance, which only goes down to zero."""
+    for day, balance in positions(capital):
+        if day < window.admitted_on:
+            raise RuleViolation("value_date", f"{day.isoformat()} is before the admission on "
+                                              f"{window.admitted_on.isoformat()}")
+        if balance < 0:
+            raise RuleViolation("amount_cents", f"the capital would be {balance} cents on {day.isoformat()}")
+        if window.running(day):
+            capacity = position_on(shares, day) * nominal_on(day)
+            if balance > capacity:
+                raise RuleViolation("amount_cents", f"{balance} cents on {day.isoformat()} exceeds the "
+                                                    f"{capacity} cents of the shares held")

@@ -1,0 +1,162 @@
+# SPDX-FileCopyrightText: 2026 nc_coop contributors
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Bookings on the register through the services, against SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import DatabaseError
+from sqlalchemy.orm import Session
+
+from nc_coop.audit.models import AuditEvent
+from nc_coop.register.models import CapitalEntry, Membership, ShareEntry
+from nc_coop.register.rules import RuleViolation
+from nc_coop.register.services import (
+    admit_member,
+    book_capital,
+    capital_moves,
+    events_of,
+    receive_notice,
+    reverse,
+    share_moves,
+    subscribe_shares,
+    transfer,
+)
+from nc_coop.register.ledger import position_on
+from nc_coop.register.status import Status, status_on
+from tests.register.conftest import OFFICE, make_party
+
+Member = Callable[..., int]
+
+
+def _count(session: Session) -> tuple[int, int, int, int]:
+    return tuple(session.scalar(select(func.count()).select_from(t)) for t in  # type: ignore[return-value]
+                 (Membership, ShareEntry, CapitalEntry, AuditEvent))
+
+
+def test_member_numbers_are_sequential_and_audited(session: Session, member: Member) -> None:
+    first, second = member("Erika Mustermann"), member("Max Muster")
+    numbers = [session.get(Membership, i).member_no for i in (first, second)]
+    assert numbers == [1, 2]
+    actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions == ["statute.add", "member.admit", "member.admit"]
+
+
+def test_admission_needs_the_mandatory_shares_of_the_party_kind(session: Session) -> None:
+    company = make_party(session, "legal_person", "Hoffmann IT GmbH")
+    before = _count(session)
+    with pytest.raises(RuleViolation) as err:
+        admit_member(session, OFFICE, party_id=company.id, admitted_on=date(2024, 2, 1), shares=2)
+    assert err.value.field == "shares" and "3 mandatory" in err.value.reason
+    session.rollback()
+    assert _count(session)[0] == before[0]
+
+
+def test_deposits_cannot_exceed_the_shares_held(session: Session, member: Member) -> None:
+    m = member()
+    book_capital(session, OFFICE, membership_id=m, kind="deposit", amount_cents=10_000, value_date=date(2024, 1, 15))
+    session.commit()
+    with pytest.raises(RuleViolation) as err:
+        book_capital(session, OFFICE, membership_id=m, kind="deposit", amount_cents=1, value_date=date(2024, 1, 16))
+    assert err.value.field == "amount_cents"
+
+
+def test_further_shares_wait_until_older_shares_are_paid(session: Session, member: Member) -> None:
+    m = member(shares=2)
+    with pytest.raises(RuleViolation) as err:  # §15b: 1 of 2 shares unpaid
+        subscribe_shares(session, OFFICE, membership_id=m, shares=1, admitted_on=date(2024, 3, 9))
+    assert err.value.field == "paid_in_cents"
+    session.rollback()
+    book_capital(session, OFFICE, membership_id=m, kind="deposit", amount_cents=10_000, value_date=date(2024, 2, 1))
+    entry = subscribe_shares(session, OFFICE, membership_id=m, shares=1, admitted_on=date(2024, 3, 9),
+                             declared_on=date(2024, 3, 2))
+    session.commit()
+    assert entry.effective_date == date(2024, 3, 9)  # the admission date, not the payment date
+    assert position_on(share_moves(session, m), date(2024, 3, 9)) == 3
+
+
+def test_a_notice_ends_the_membership_at_the_fiscal_year_end_after_24_months(session: Session, member: Member) -> None:
+    m = member(on=date(2020, 1, 10))
+    notice = receive_notice(session, OFFICE, membership_id=m, received_on=date(2026, 1, 1))
+    session.commit()
+    assert (notice.effective_date, notice.settlement_due) == (date(2028, 12, 31), date(2029, 6, 30))
+    events = events_of(session, m)
+    assert status_on(date(2028, 12, 31), events, 0) is Status.NOTICE_PENDING
+    assert status_on(date(2029, 1, 1), events, 0) is Status.SETTLED
+    assert position_on(share_moves(session, m), date(2029, 1, 1)) == 0
+
+
+def test_a_partial_notice_keeps_the_mandatory_shares(session: Session, member: Member) -> None:
+    m = member(shares=3)
+    with pytest.raises(RuleViolation) as err:
+        receive_notice(session, OFFICE, membership_id=m, received_on=date(2025, 2, 1), shares=3)
+    assert err.value.field == "terminated"
+    session.rollback()
+    partial = receive_notice(session, OFFICE, membership_id=m, received_on=date(2025, 2, 1), shares=2)
+    assert partial.scope == "partial" and partial.effective_date == date(2027, 12, 31)
+
+
+def test_a_transfer_books_both_sides_and_reversing_one_half_reverses_all(session: Session, member: Member) -> None:
+    giver, receiver = member("Erika Mustermann", shares=2), member("Max Muster", shares=2)
+    book_capital(session, OFFICE, membership_id=giver, kind="deposit", amount_cents=20_000, value_date=date(2024, 2, 1))
+    transfer_id = transfer(session, OFFICE, from_membership_id=giver, to_membership_id=receiver, shares=1,
+                           amount_cents=10_000, agreed_on=date(2024, 8, 14))
+    session.commit()
+    assert position_on(capital_moves(session, receiver), date(2024, 8, 14)) == 10_000
+    assert position_on(share_moves(session, giver), date(2024, 8, 14)) == 1
+    half = session.scalar(select(CapitalEntry).where(CapitalEntry.transfer_id == transfer_id,
+                                                     CapitalEntry.membership_id == receiver))
+    created = reverse(session, OFFICE, ledger="capital", entry_id=half.id, reason="signed by the wrong person")
+    session.commit()
+    assert len(created) == 4  # both capital halves and both share halves
+    assert position_on(capital_moves(session, giver), date(2030, 1, 1)) == 20_000
+    assert position_on(share_moves(session, receiver), date(2030, 1, 1)) == 2
+    with pytest.raises(RuleViolation, match="already been reversed"):
+        reverse(session, OFFICE, ledger="capital", entry_id=half.id, reason="again")
+
+
+def test_giving_everything_away_exits_without_settlement(session: Session, member: Member) -> None:
+    giver, receiver = member("Erika Mustermann", shares=1), member("Max Muster", shares=2)
+    book_capital(session, OFFICE, membership_id=giver, kind="deposit", amount_cents=10_000, value_date=date(2024, 2, 1))
+    transfer(session, OFFICE, from_membership_id=giver, to_membership_id=receiver, shares=1, amount_cents=10_000,
+             agreed_on=date(2024, 8, 14))
+    session.commit()
+    assert status_on(date(2024, 8, 15), events_of(session, giver), 0) is Status.EXITED
+
+
+def test_the_receiver_capacity_is_checked(session: Session, member: Member) -> None:
+    giver, receiver = member("Erika Mustermann", shares=2), member("Max Muster", shares=1)
+    book_capital(session, OFFICE, membership_id=giver, kind="deposit", amount_cents=20_000, value_date=date(2024, 2, 1))
+    book_capital(session, OFFICE, membership_id=receiver, kind="deposit", amount_cents=10_000, value_date=date(2024, 2, 1))
+    session.commit()
+    with pytest.raises(RuleViolation) as err:
+        transfer(session, OFFICE, from_membership_id=giver, to_membership_id=receiver, shares=0, amount_cents=5_000,
+                 agreed_on=date(2024, 8, 14))
+    assert "subscribe further shares" in err.value.reason
+
+
+def test_a_back_dated_reversal_cannot_make_an_earlier_date_negative(session: Session, member: Member) -> None:
+    m = member(shares=1)
+    book_capital(session, OFFICE, membership_id=m, kind="deposit", amount_cents=10_000, value_date=date(2024, 2, 1))
+    deposit_id = session.scalar(select(CapitalEntry.id).where(CapitalEntry.membership_id == m))
+    receive_notice(session, OFFICE, membership_id=m, received_on=date(2024, 3, 1))  # exit 31.12.2026
+    book_capital(session, OFFICE, membership_id=m, kind="payout", amount_cents=10_000, value_date=date(2027, 6, 1))
+    session.commit()
+    with pytest.raises(RuleViolation) as err:  # the payout would then make 2027-06-01 negative
+        reverse(session, OFFICE, ledger="capital", entry_id=deposit_id, reason="bounced")
+    assert "-10000 cents on 2027-06-01" in err.value.reason
+
+
+@pytest.mark.parametrize("table", ["share_entry", "capital_entry", "membership", "notice"])
+def test_ledger_rows_cannot_be_changed_at_the_database(engine: Engine, session: Session, member: Member,
+                                                       table: str) -> None:
+    m = member()
+    receive_notice(session, OFFICE, membership_id=m, received_on=date(2024, 3, 1))
+    book_capital(session, OFFICE, membership_id=m, kind="deposit", amount_cents=100, value_date=date(2024, 2, 1))
+    session.commit()
+    for statement in (f"UPDATE {table} SET actor = 'mallory'", f"DELETE FROM {table}"):
+        with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
