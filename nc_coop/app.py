@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from nc_coop.appapi import views as appapi_views
     from nc_coop.appapi.lifecycle import InitState
     from nc_coop.nextcloud import NextcloudGateway
+    from nc_coop.register import admin_views as register_admin_views
     from nc_coop.register import views as register_views
     from nc_coop.web import hooks, i18n
     from nc_coop.web import views as web_views
@@ -58,5 +59,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     web_views.init_app(app)
     app.register_blueprint(appapi_views.bp)
     app.register_blueprint(register_views.bp)
+    app.register_blueprint(register_admin_views.bp)
     app.register_blueprint(admin_views.bp)
     return app

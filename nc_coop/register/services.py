@@ -111,8 +111,10 @@ def _running_on(session: Session, membership: Membership, day: date, field: str)
 # --- Bookings ------------------------------------------------------------------------------------
 
 def admit_member(session: Session, actor: Actor, *, party_id: int, admitted_on: date, shares: int,
-                 kind: str = "regular", basis_document: str | None = None) -> Membership:
-    """§15: admission; the member number is the next in sequence, never reused."""
+                 kind: str = "regular", basis_document: str | None = None,
+                 member_no: int | None = None) -> Membership:
+    """§15: admission; the member number is the next in sequence, never reused. ``member_no``
+    keeps a historical number (imports); it must be greater than every number already given."""
     statutes = Statutes(session)
     statute_id, params = _statute_on(statutes, admitted_on, "admitted_on")
     if kind not in ("regular", "investing"):
@@ -133,7 +135,10 @@ def admit_member(session: Session, actor: Actor, *, party_id: int, admitted_on: 
     mandatory = params.mandatory_shares_for(PartyKind(party.kind))
     if shares < mandatory:
         raise RuleViolation("shares", f"at least the {mandatory} mandatory share(s) must be subscribed")
-    number = (session.scalar(select(func.max(Membership.member_no))) or 0) + 1
+    highest = session.scalar(select(func.max(Membership.member_no))) or 0
+    if member_no is not None and member_no <= highest:
+        raise RuleViolation("member_no", f"must be greater than {highest}, the highest member number given")
+    number = member_no if member_no is not None else highest + 1
     membership = Membership(member_no=number, party_id=party_id, kind=kind, admitted_on=admitted_on,
                             statute_version_id=statute_id, recorded_at=_now(), actor=actor.user_id,
                             basis_document=basis_document)

@@ -71,6 +71,8 @@ def _error_response(code: int) -> Response | tuple[str, int]:
 
 
 def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
+    if exc.response is not None:  # abort(response): the view already built the answer
+        return exc.response
     return _error_response(exc.code or 500)
 
 

@@ -3,11 +3,13 @@
 """Static files at the paths Nextcloud expects (``js/embed`` → ``/js/embed.js``) and template helpers."""
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, send_from_directory
-from flask_babel import get_locale
+from flask_babel import format_currency, format_date, get_locale
 from werkzeug.exceptions import HTTPException
 
 from nc_coop.nextcloud import NextcloudError
@@ -67,6 +69,17 @@ def template_helpers() -> dict[str, Any]:
     }
 
 
+def money(cents: int) -> str:
+    """Integer cents as the user's locale writes euros (1.234,56 € / €1,234.56)."""
+    return format_currency(Decimal(cents) / 100, "EUR")
+
+
+def day(value: date | None) -> str:
+    return format_date(value, "medium") if value else "–"
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.context_processor(template_helpers)
+    app.add_template_filter(money)
+    app.add_template_filter(day)

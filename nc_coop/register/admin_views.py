@@ -1,0 +1,167 @@
+# SPDX-FileCopyrightText: 2026 nc_coop contributors
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The admin desk for the register (cooperative admins only): search, a member's ledgers,
+admission and bookings, as pages and as a JSON API. Inputs are validated with marshmallow;
+an invalid form shows the error at the field and writes nothing."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, abort, g, jsonify, redirect, render_template, request
+from flask.typing import ResponseReturnValue
+from marshmallow import Schema, ValidationError
+
+from nc_coop.appapi.guard import coop_admin_required
+from nc_coop.db import get_db
+from nc_coop.register.bookings import admit_from_form, apply_booking, form_field
+from nc_coop.register.models import Membership
+from nc_coop.register.queries import member_overview, search_members
+from nc_coop.register.rules import RuleViolation
+from nc_coop.register.schemas import (
+    AdmitSchema,
+    BookingSchema,
+    MemberOverviewOut,
+    SearchHitOut,
+    SearchSchema,
+    parse_euro_cents,
+)
+from nc_coop.register.services import Actor
+from nc_coop.web.urls import rel_url_for
+
+bp = Blueprint("register_admin", __name__)
+
+
+def _actor() -> Actor:
+    return Actor(g.user_id, g.request_id)
+
+
+def _form_data(schema: Schema) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+    """Validate a submitted form; empty fields count as absent. Euro amounts become cents."""
+    raw = {k: v.strip() for k, v in request.form.items() if k != "csrf_token" and v.strip() != ""}
+    errors: dict[str, list[str]] = {}
+    if "amount" in raw:
+        try:
+            raw["amount_cents"] = parse_euro_cents(raw.pop("amount"))
+        except ValueError:
+            errors["amount"] = ["Enter an amount in euros, e.g. 250 or 1.234,56."]
+    try:
+        data = schema.load(raw)
+    except ValidationError as exc:
+        errors.update({("amount" if k == "amount_cents" else k): v for k, v in exc.normalized_messages().items()})
+        return None, errors
+    return (None, errors) if errors else (data, {})
+
+
+def _json_data(schema: Schema) -> dict[str, Any]:
+    try:
+        return schema.load(request.get_json(silent=True) or {})
+    except ValidationError as exc:
+        abort(_unprocessable(exc.normalized_messages()))
+
+
+def _unprocessable(errors: dict[str, Any]) -> Any:
+    response = jsonify({"errors": errors})
+    response.status_code = 422
+    return response
+
+
+def _membership_or_404(membership_id: int) -> Membership:
+    membership = get_db().session.get(Membership, membership_id)
+    if membership is None:
+        abort(404)
+    return membership
+
+
+# --- Pages ------------------------------------------------------------------------------------------
+
+@bp.get("/admin/members")
+@coop_admin_required
+def members() -> ResponseReturnValue:
+    args = SearchSchema().load({k: v for k, v in request.args.items() if k in ("q", "offset", "limit")})
+    hits, total = search_members(get_db().session, args["q"], offset=args["offset"], limit=args["limit"])
+    return render_template("register/admin_members.html", hits=hits, total=total, **args)
+
+
+@bp.route("/admin/members/new", methods=["GET", "POST"])
+@coop_admin_required
+def admit() -> ResponseReturnValue:
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        data, errors = _form_data(AdmitSchema())
+        if data is not None:
+            try:
+                membership = admit_from_form(get_db().session, _actor(), data)
+            except RuleViolation as exc:
+                errors = {exc.field: [exc.reason]}  # the admission form uses the service's names
+            else:
+                get_db().session.flush()
+                return redirect(rel_url_for("register_admin.member", membership_id=membership.id), 303)
+    status = 422 if errors else 200
+    return render_template("register/admin_admit.html", errors=errors, form=request.form), status
+
+
+@bp.route("/admin/members/<int:membership_id>", methods=["GET", "POST"])
+@coop_admin_required
+def member(membership_id: int) -> ResponseReturnValue:
+    _membership_or_404(membership_id)
+    errors: dict[str, list[str]] = {}
+    booked: dict[str, Any] | None = None
+    session = get_db().session
+    if request.method == "POST":
+        data, errors = _form_data(BookingSchema())
+        if data is not None:
+            try:
+                booked = apply_booking(session, _actor(), membership_id, data)
+            except RuleViolation as exc:
+                errors = {form_field(exc.field): [exc.reason]}
+                session.rollback()
+    if booked is not None:
+        return redirect(rel_url_for("register_admin.member", membership_id=membership_id, booked=1), 303)
+    overview = member_overview(session, membership_id, date.today())
+    return render_template("register/admin_member.html", overview=overview, errors=errors, form=request.form,
+                           booked=request.args.get("booked") == "1"), (422 if errors else 200)
+
+
+# --- JSON API ---------------------------------------------------------------------------------------
+
+@bp.get("/api/v1/admin/members")
+@coop_admin_required
+def api_members() -> ResponseReturnValue:
+    try:
+        args = SearchSchema().load(request.args.to_dict())
+    except ValidationError as exc:
+        return _unprocessable(exc.normalized_messages())
+    hits, total = search_members(get_db().session, args["q"], offset=args["offset"], limit=args["limit"])
+    return jsonify({"total": total, "members": SearchHitOut(many=True).dump(hits)})
+
+
+@bp.post("/api/v1/admin/members")
+@coop_admin_required
+def api_admit() -> ResponseReturnValue:
+    data = _json_data(AdmitSchema())
+    try:
+        membership = admit_from_form(get_db().session, _actor(), data)
+    except RuleViolation as exc:
+        return _unprocessable({exc.field: [exc.reason]})
+    body = MemberOverviewOut().dump(member_overview(get_db().session, membership.id, date.today()))
+    return jsonify(body), 201
+
+
+@bp.get("/api/v1/admin/members/<int:membership_id>")
+@coop_admin_required
+def api_member(membership_id: int) -> ResponseReturnValue:
+    _membership_or_404(membership_id)
+    return jsonify(MemberOverviewOut().dump(member_overview(get_db().session, membership_id, date.today())))
+
+
+@bp.post("/api/v1/admin/members/<int:membership_id>/bookings")
+@coop_admin_required
+def api_book(membership_id: int) -> ResponseReturnValue:
+    _membership_or_404(membership_id)
+    data = _json_data(BookingSchema())
+    try:
+        result = apply_booking(get_db().session, _actor(), membership_id, data)
+    except RuleViolation as exc:
+        return _unprocessable({exc.field: [exc.reason]})
+    return jsonify(result), 201

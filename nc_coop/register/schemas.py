@@ -1,0 +1,132 @@
+# SPDX-FileCopyrightText: 2026 nc_coop contributors
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Input and output schemas of the register (marshmallow); views validate here, services trust them."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from nc_coop.register.statute import PartyKind
+
+PARTY_KINDS = [k.value for k in PartyKind]
+BOOKING_TYPES = ["subscribe", "deposit", "payout", "profit_credit", "loss_write_off", "notice", "transfer", "reversal"]
+
+
+def parse_euro_cents(text: str) -> int:
+    """'1.234,56', '1234,56', '1234.56' or '1234' euros as integer cents; ValueError otherwise."""
+    cleaned = text.strip().replace("€", "").replace(" ", "")
+    if re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d{1,2})?", cleaned):  # German thousands separators
+        cleaned = cleaned.replace(".", "")
+    cleaned = cleaned.replace(",", ".")
+    if not re.fullmatch(r"\d+(\.\d{1,2})?", cleaned):
+        raise ValueError(text)
+    try:
+        return int(Decimal(cleaned) * 100)
+    except InvalidOperation:
+        raise ValueError(text) from None
+
+
+class AdmitSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(PARTY_KINDS))
+    family_name = fields.String(load_default=None, validate=validate.Length(max=255))
+    given_names = fields.String(load_default=None, validate=validate.Length(max=255))
+    legal_name = fields.String(load_default=None, validate=validate.Length(max=255))
+    postal_address = fields.String(required=True, validate=validate.Length(min=5, max=1000))
+    email = fields.Email(load_default=None)
+    register_court = fields.String(load_default=None, validate=validate.Length(max=255))
+    register_no = fields.String(load_default=None, validate=validate.Length(max=100))
+    admitted_on = fields.Date(required=True)
+    shares = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=100_000))
+    membership_kind = fields.String(load_default="regular", validate=validate.OneOf(["regular", "investing"]))
+    nextcloud_user = fields.String(load_default=None, validate=validate.Length(max=255))
+    basis_document = fields.String(load_default=None, validate=validate.Length(max=255))
+
+    @validates_schema
+    def _names(self, data: dict[str, Any], **_: Any) -> None:
+        if data["kind"] == PartyKind.NATURAL.value:
+            if not (data.get("family_name") or "").strip():
+                raise ValidationError(str(_l("A person needs a family name.")), "family_name")
+        elif not (data.get("legal_name") or "").strip():
+            raise ValidationError(str(_l("An organisation needs its name.")), "legal_name")
+
+
+class BookingSchema(Schema):
+    """One booking on a membership; which fields are needed depends on ``type``."""
+
+    type = fields.String(required=True, validate=validate.OneOf(BOOKING_TYPES))
+    date = fields.Date(required=True)
+    shares = fields.Integer(load_default=None, validate=validate.Range(min=0, max=100_000))
+    amount_cents = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=0, max=10**12))
+    to_member_no = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    ledger = fields.String(load_default=None, validate=validate.OneOf(["shares", "capital"]))
+    entry_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    reason = fields.String(load_default="", validate=validate.Length(max=500))
+    reference = fields.String(load_default=None, validate=validate.Length(max=255))
+    basis_document = fields.String(load_default=None, validate=validate.Length(max=255))
+
+    REQUIRED = {"subscribe": ["shares"], "deposit": ["amount_cents"], "payout": ["amount_cents"],
+                "profit_credit": ["amount_cents"], "loss_write_off": ["amount_cents"], "notice": [],
+                "transfer": ["to_member_no"], "reversal": ["ledger", "entry_id", "reason"]}
+
+    @validates_schema
+    def _required_for_type(self, data: dict[str, Any], **_: Any) -> None:
+        missing = {name: [str(_l("Required for this booking."))]
+                   for name in self.REQUIRED.get(data.get("type", ""), []) if data.get(name) in (None, "")}
+        if missing:
+            raise ValidationError(missing)
+
+
+class SearchSchema(Schema):
+    q = fields.String(load_default="", validate=validate.Length(max=200))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class BookingOut(Schema):
+    ledger = fields.String()
+    id = fields.Integer()
+    kind = fields.String()
+    amount = fields.Integer(metadata={"description": "shares, or cents for the capital ledger"})
+    effective_date = fields.Date()
+    recorded_at = fields.String()
+    reference = fields.String(allow_none=True)
+    reverses_id = fields.Integer(allow_none=True)
+
+
+class NoticeOut(Schema):
+    scope = fields.String()
+    shares = fields.Integer()
+    received_on = fields.Date()
+    effective_date = fields.Date()
+    settlement_due = fields.Date()
+
+
+class MemberOverviewOut(Schema):
+    membership_id = fields.Integer()
+    member_no = fields.Integer()
+    name = fields.String()
+    party_kind = fields.String()
+    kind = fields.String()
+    member_since = fields.Date()
+    status = fields.String()
+    exit_on = fields.Date(allow_none=True)
+    shares = fields.Integer()
+    mandatory_shares = fields.Integer()
+    further_shares = fields.Integer()
+    nominal_cents = fields.Integer()
+    capital_cents = fields.Integer()
+    outstanding_cents = fields.Integer()
+    notices = fields.List(fields.Nested(NoticeOut))
+    bookings = fields.List(fields.Nested(BookingOut))
+
+
+class SearchHitOut(Schema):
+    membership_id = fields.Integer()
+    member_no = fields.Integer()
+    name = fields.String()
+    party_kind = fields.String()
+    member_since = fields.Date()
