@@ -65,10 +65,16 @@ def _pyproject_version() -> str:
 def test_translations_are_complete_and_compiled(po_path: Path) -> None:
     catalog = read_po(io.BytesIO(po_path.read_bytes()))
     template = read_po(io.BytesIO((TRANSLATIONS / "messages.pot").read_bytes()))
-    untranslated = [m.id for m in template if m.id and not (catalog.get(m.id) and catalog.get(m.id).string)]
+    untranslated = [m.id for m in template if m.id and not (
+        catalog.get(m.id) and all(catalog.get(m.id).string if m.pluralizable else [catalog.get(m.id).string]))]
     assert untranslated == [], "run pybabel update and translate"
     committed = read_mo(io.BytesIO(po_path.with_suffix(".mo").read_bytes()))
-    assert {m.id: m.string for m in committed if m.id} == {m.id: m.string for m in catalog if m.id}, \
+    def plain(messages: object) -> dict[object, object]:
+        """Plural ids and strings come as lists from .mo and tuples from .po."""
+        as_key = (lambda v: tuple(v) if isinstance(v, (list, tuple)) else v)
+        return {as_key(m.id): as_key(m.string) for m in messages if m.id}  # type: ignore[attr-defined]
+
+    assert plain(committed) == plain(catalog), \
         "messages.mo is older than messages.po: run nc-coop i18n compile"
 
 
