@@ -16,6 +16,7 @@ import click
 from flask import Flask
 
 from nc_coop.config import ConfigError
+from nc_coop.register.cli import register
 
 log = logging.getLogger("nc_coop")
 
@@ -147,6 +148,11 @@ def demo(port: int, data_dir: Path) -> None:
     except LifecycleError as exc:
         click.echo(f"nc_coop demo: the app did not start: {exc}", err=True)
         sys.exit(1)
+    from nc_coop.db import get_db  # noqa: PLC0415
+    from nc_coop.register.demo import seed_demo_register  # noqa: PLC0415
+
+    with app.app_context(), get_db().transaction() as session:
+        seed_demo_register(session)  # after /init migrated the database, as in a real install
     click.echo(
         "\n  nc_coop DEMO: a stand-in replaces Nextcloud; nothing here is real member data.\n"
         f"  Open {standin.url}/ and log in as alice (member), bea (board) or admin.\n"
@@ -181,6 +187,9 @@ def i18n_compile() -> None:
 
     for path in compile_catalogs():
         click.echo(f"compiled {path}")
+
+
+cli.add_command(register)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -43,6 +43,9 @@ def test_the_demo_serves_member_and_admin_pages_behind_the_standin(tmp_path: Pat
         assert re.search(r'<script src="/index.php/apps/app_api/proxy/nc_coop/js/embed.js"', landing.text)
         page = member.get(f"{base}/index.php/apps/app_api/proxy/nc_coop/", timeout=10)
         assert page.status_code == 200 and "Alice Normal" in page.text
+        # alice sees her own entry and the association she represents, nobody else's
+        assert ">Alice Normal</h2>" in page.text and ">TSV Musterstadt e.V.</h2>" in page.text
+        assert "Hoffmann IT GmbH" not in page.text and "Bea Vorstand" not in page.text
         assert "Demo:" in page.text  # the page itself says it is a demo
         assert member.get(f"{base}/index.php/apps/app_api/proxy/nc_coop/admin/", timeout=10).status_code == 403
 

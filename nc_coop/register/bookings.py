@@ -18,7 +18,7 @@ from nc_coop.register.services import Actor
 FORM_FIELD = {"paid_in_cents": "shares", "terminated": "shares", "admitted_on": "date", "received_on": "date",
               "value_date": "date", "effective_date": "date", "agreed_on": "date", "board_consent_on": "date",
               "to_membership_id": "to_member_no", "membership_id": "to_member_no", "scope": "shares",
-              "amount_cents": "amount"}
+              "amount_cents": "amount", "dispatched_on": "date", "died_on": "date"}
 
 
 def form_field(service_field: str) -> str:
@@ -59,6 +59,13 @@ def apply_booking(session: Session, actor: Actor, membership_id: int, data: dict
         created = services.reverse(session, actor, ledger=data["ledger"], entry_id=data["entry_id"],
                                    reason=data["reason"])
         return {"reversal_ids": created}
+    if kind == "exclusion":
+        event = services.record_exclusion(session, actor, membership_id=membership_id, decided_on=data["decided_on"],
+                                          dispatched_on=day, **common)
+        return {"event_id": event.id, "exit_on": event.effective_date.isoformat()}
+    if kind == "death":
+        event = services.record_death(session, actor, membership_id=membership_id, died_on=day, **common)
+        return {"event_id": event.id, "exit_on": event.effective_date.isoformat()}
     raise RuleViolation("type", "unknown booking type")
 
 

@@ -40,6 +40,14 @@ class PendingNotice:
 
 
 @dataclass(frozen=True)
+class HistoryEvent:
+    kind: str
+    event_date: date
+    effective_date: date | None
+    withdrawn: bool
+
+
+@dataclass(frozen=True)
 class MemberOverview:
     membership_id: int
     member_no: int
@@ -58,6 +66,7 @@ class MemberOverview:
     minimum_outstanding_cents: int  # of which due under the Pflichteinzahlung rule
     notices: list[PendingNotice] = field(default_factory=list)
     bookings: list[Booking] = field(default_factory=list)
+    history: list[HistoryEvent] = field(default_factory=list)
 
     @property
     def further_shares(self) -> int:
@@ -99,8 +108,15 @@ def member_overview(session: Session, membership_id: int, today: date) -> Member
         status=status_on(today, events, capital), exit_on=window.exit_on, shares=shares,
         mandatory_shares=params.mandatory_shares_for(PartyKind(party.kind)), nominal_cents=nominal,
         capital_cents=capital, outstanding_cents=outstanding, minimum_outstanding_cents=minimum_due,
-        notices=notices, bookings=bookings,
+        notices=notices, bookings=bookings, history=_history(events),
     )
+
+
+def _history(events: list) -> list[HistoryEvent]:
+    """Status-changing events in order; a withdrawn one stays visible, marked as withdrawn."""
+    reversed_ids = {e.reverses_id for e in events if e.reverses_id is not None}
+    return [HistoryEvent(e.kind.value, e.event_date, e.effective_date, e.id in reversed_ids)
+            for e in sorted(events, key=lambda e: (e.event_date, e.id)) if e.reverses_id is None]
 
 
 def visible_membership_ids(session: Session, user_id: str) -> list[int]:

@@ -13,7 +13,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from nc_coop.register.statute import PartyKind
 
 PARTY_KINDS = [k.value for k in PartyKind]
-BOOKING_TYPES = ["subscribe", "deposit", "payout", "profit_credit", "loss_write_off", "notice", "transfer", "reversal"]
+BOOKING_TYPES = ["subscribe", "deposit", "payout", "profit_credit", "loss_write_off", "notice", "transfer", "reversal",
+                 "exclusion", "death"]
 
 
 def parse_euro_cents(text: str) -> int:
@@ -65,12 +66,14 @@ class BookingSchema(Schema):
     ledger = fields.String(load_default=None, validate=validate.OneOf(["shares", "capital"]))
     entry_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
     reason = fields.String(load_default="", validate=validate.Length(max=500))
+    decided_on = fields.Date(load_default=None)  # exclusion: the board's decision; ``date`` is the dispatch
     reference = fields.String(load_default=None, validate=validate.Length(max=255))
     basis_document = fields.String(load_default=None, validate=validate.Length(max=255))
 
     REQUIRED = {"subscribe": ["shares"], "deposit": ["amount_cents"], "payout": ["amount_cents"],
                 "profit_credit": ["amount_cents"], "loss_write_off": ["amount_cents"], "notice": [],
-                "transfer": ["to_member_no"], "reversal": ["ledger", "entry_id", "reason"]}
+                "transfer": ["to_member_no"], "reversal": ["ledger", "entry_id", "reason"],
+                "exclusion": ["decided_on"], "death": []}
 
     @validates_schema
     def _required_for_type(self, data: dict[str, Any], **_: Any) -> None:

@@ -336,3 +336,54 @@ def reverse(session: Session, actor: Actor, *, ledger: str, entry_id: int, reaso
     record(session, actor=actor.user_id, action="entry.reverse", entity=f"{ledger}_entry", entity_id=str(entry_id),
            diff={"reversals": created, "reason": reason}, request_id=actor.request_id)
     return created
+
+
+def _end_membership(session: Session, actor: Actor, membership: Membership, statutes: Statutes, *,
+                    event: EventKind, share_kind: str, event_date: date, exit_on: date, reference: str | None,
+                    basis_document: str | None) -> MembershipEvent:
+    """Record an exit event and book out every share held on the exit date."""
+    leaving = exit_event(events_of(session, membership.id))
+    if leaving is not None:
+        raise RuleViolation("date", f"the membership already ends on {leaving.effective_date.isoformat()}")
+    statute_id, _ = _statute_on(statutes, event_date, "date")
+    row = MembershipEvent(membership_id=membership.id, kind=event.value, event_date=event_date,
+                          effective_date=exit_on, recorded_at=_now(), actor=actor.user_id, reference=reference)
+    session.add(row)
+    held = position_on(share_moves(session, membership.id), exit_on)
+    if held:
+        session.add(ShareEntry(membership_id=membership.id, kind=share_kind, delta=-held, effective_date=exit_on,
+                               recorded_at=_now(), actor=actor.user_id, basis_document=basis_document,
+                               statute_version_id=statute_id, reference=reference))
+    check_membership(session, statutes, membership)
+    record(session, actor=actor.user_id, action=f"member.{event.value}", entity="membership",
+           entity_id=str(membership.id), diff={"event_date": event_date.isoformat(), "exit": exit_on.isoformat()},
+           request_id=actor.request_id)
+    return row
+
+
+def record_exclusion(session: Session, actor: Actor, *, membership_id: int, decided_on: date, dispatched_on: date,
+                     basis_document: str | None = None) -> MembershipEvent:
+    """§68: the registered letter's dispatch ends the right to take part in the GV; the member
+    leaves at the end of that fiscal year."""
+    lock_memberships(session, [membership_id])
+    statutes = Statutes(session)
+    membership = session.get(Membership, membership_id)
+    _running_on(session, membership, dispatched_on, "date")
+    dates = rules.exclusion_dates(decided_on, dispatched_on, statutes.params_on(dispatched_on))
+    return _end_membership(session, actor, membership, statutes, event=EventKind.EXCLUSION_DISPATCHED,
+                           share_kind="exclude", event_date=dispatched_on, exit_on=dates.exit_on,
+                           reference=f"decided {decided_on.isoformat()}", basis_document=basis_document)
+
+
+def record_death(session: Session, actor: Actor, *, membership_id: int, died_on: date,
+                 basis_document: str | None = None) -> MembershipEvent:
+    """§77: the heirs hold the membership until the end of the fiscal year of the death."""
+    lock_memberships(session, [membership_id])
+    statutes = Statutes(session)
+    membership = session.get(Membership, membership_id)
+    _running_on(session, membership, died_on, "date")
+    exit_on = rules.death_exit_date(died_on, statutes.params_on(died_on))
+    if exit_on is None:
+        raise RuleViolation("date", "the statute lets heirs continue: admit the heirs instead (§77 Abs. 2)")
+    return _end_membership(session, actor, membership, statutes, event=EventKind.DEATH, share_kind="death_exit",
+                           event_date=died_on, exit_on=exit_on, reference=None, basis_document=basis_document)

@@ -160,3 +160,19 @@ def test_ledger_rows_cannot_be_changed_at_the_database(engine: Engine, session: 
     for statement in (f"UPDATE {table} SET actor = 'mallory'", f"DELETE FROM {table}"):
         with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
             conn.execute(text(statement))
+
+
+def test_exclusion_and_death_end_the_membership_at_the_fiscal_year_end(session: Session, member: Member) -> None:
+    from nc_coop.register.services import record_death, record_exclusion  # noqa: PLC0415
+
+    excluded, deceased = member("Erika Mustermann", shares=2), member("Max Muster")
+    event = record_exclusion(session, OFFICE, membership_id=excluded, decided_on=date(2026, 5, 10),
+                             dispatched_on=date(2026, 5, 12))
+    record_death(session, OFFICE, membership_id=deceased, died_on=date(2026, 3, 15))
+    session.commit()
+    assert event.effective_date == date(2026, 12, 31)
+    assert status_on(date(2026, 6, 1), events_of(session, excluded), 0) is Status.EXCLUSION_PENDING
+    assert status_on(date(2026, 6, 1), events_of(session, deceased), 0) is Status.HEIRS_INTERIM
+    assert position_on(share_moves(session, excluded), date(2026, 12, 31)) == 0
+    with pytest.raises(RuleViolation, match="already ends"):
+        record_death(session, OFFICE, membership_id=excluded, died_on=date(2026, 7, 1))
