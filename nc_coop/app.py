@@ -35,8 +35,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from nc_coop.appapi.lifecycle import InitState
     from nc_coop.nextcloud import NextcloudGateway
     from nc_coop.register import admin_views as register_admin_views
+    from nc_coop.register import openapi as register_openapi
+    from nc_coop.register import export_views, settlement_views
     from nc_coop.register import views as register_views
-    from nc_coop.web import hooks, i18n
+    from nc_coop.web import hooks, i18n, openapi
     from nc_coop.web import views as web_views
 
     settings: Settings = load_settings(os.environ, config)
@@ -60,5 +62,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(appapi_views.bp)
     app.register_blueprint(register_views.bp)
     app.register_blueprint(register_admin_views.bp)
+    app.register_blueprint(settlement_views.bp)
+    app.register_blueprint(export_views.bp)
     app.register_blueprint(admin_views.bp)
+    openapi.init_app(app, [register_openapi.describe])
     return app

@@ -5,9 +5,10 @@
 # stand-in of Nextcloud on http://127.0.0.1:8080/. Extra arguments go to `nc-coop demo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x .venv/bin/nc-coop ]; then
+if [ ! -x .venv/bin/nc-coop ] || [ pyproject.toml -nt .venv/.nc_coop-installed ]; then
 	python3 -m venv .venv
 	.venv/bin/pip install --quiet --upgrade pip
 	.venv/bin/pip install --quiet -e .
+	touch .venv/.nc_coop-installed
 fi
 exec .venv/bin/nc-coop demo "$@"

@@ -7,10 +7,12 @@
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x .venv/bin/pytest ] || ! .venv/bin/python -c "import nc_coop, pytest_flask, hypothesis" 2>/dev/null; then
+# (Re)install when the venv is missing or pyproject.toml changed since the last install.
+if [ ! -x .venv/bin/pytest ] || [ pyproject.toml -nt .venv/.nc_coop-test-installed ]; then
 	python3 -m venv .venv
 	.venv/bin/pip install --quiet --upgrade pip
 	.venv/bin/pip install --quiet -e ".[test]"
+	touch .venv/.nc_coop-installed .venv/.nc_coop-test-installed
 fi
 if [ ! -x /usr/sbin/slapd ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	echo "slapd/no_configuration boolean true" | debconf-set-selections

@@ -19,6 +19,7 @@ from nc_coop.register.models import Membership
 from nc_coop.register.queries import member_overview, search_members
 from nc_coop.register.rules import RuleViolation
 from nc_coop.register.schemas import (
+    MAX_ID,
     AdmitSchema,
     BookingSchema,
     MemberOverviewOut,
@@ -67,7 +68,8 @@ def _unprocessable(errors: dict[str, Any]) -> Any:
 
 
 def _membership_or_404(membership_id: int) -> Membership:
-    membership = get_db().session.get(Membership, membership_id)
+    # The URL takes any number; one beyond the id column's range would be a database error.
+    membership = get_db().session.get(Membership, membership_id) if membership_id <= MAX_ID else None
     if membership is None:
         abort(404)
     return membership
@@ -80,7 +82,8 @@ def _membership_or_404(membership_id: int) -> Membership:
 def members() -> ResponseReturnValue:
     args = SearchSchema().load({k: v for k, v in request.args.items() if k in ("q", "offset", "limit")})
     hits, total = search_members(get_db().session, args["q"], offset=args["offset"], limit=args["limit"])
-    return render_template("register/admin_members.html", hits=hits, total=total, **args)
+    return render_template("register/admin_members.html", hits=hits, total=total, today=date.today().isoformat(),
+                           **args)
 
 
 @bp.route("/admin/members/new", methods=["GET", "POST"])

@@ -6,15 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import String, cast, func, or_, select
+from typing import Any
+
+from sqlalchemy import DateTime, String, TypeDecorator, false, func, literal, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
-from nc_coop.register.ledger import Window, position_on
-from nc_coop.register.models import Account, CapitalEntry, Membership, Notice, Party, ShareEntry
+from nc_coop.register.ledger import Move, Window, position_on
+from nc_coop.register.models import Account, CapitalEntry, Membership, MembershipEvent, Notice, Party, ShareEntry
 from nc_coop.register.rules import minimum_payment_cents
-from nc_coop.register.services import capital_moves, events_of, share_moves
 from nc_coop.register.statute import PartyKind
-from nc_coop.register.status import Status, exit_event, status_on
+from nc_coop.register.status import Event, EventKind, Status, exit_event, status_on
 from nc_coop.register.statutes import Statutes
 
 
@@ -74,42 +75,77 @@ class MemberOverview:
 
 
 def member_overview(session: Session, membership_id: int, today: date) -> MemberOverview:
-    """Everything the member's own page shows, as of ``today``."""
-    membership = session.get(Membership, membership_id)
-    if membership is None:
+    """Everything the member's own page shows, as of ``today``.
+
+    Five queries, all by primary key or the ``membership_id`` indexes: membership with party,
+    statute versions, events, both ledgers in one UNION ALL, pending notices. Plain rows, no
+    ORM entities: this runs on every member page (bench/register.py)."""
+    head = session.execute(
+        select(Membership.member_no, Membership.kind, Membership.admitted_on, Party.id, Party.kind,
+               Party.legal_name, Party.given_names, Party.family_name)
+        .join(Party, Party.id == Membership.party_id).where(Membership.id == membership_id)
+    ).first()
+    if head is None:
         raise LookupError(membership_id)
-    party = session.get(Party, membership.party_id)
+    member_no, kind, admitted_on, party_id, party_kind, legal_name, given_names, family_name = head
     statutes = Statutes(session)
-    params = statutes.params_on(max(today, membership.admitted_on))
-    events = events_of(session, membership_id)
+    params = statutes.params_on(max(today, admitted_on))
+    events = _events(session, membership_id)
     leaving = exit_event(events)
-    shares_m, capital_m = share_moves(session, membership_id), capital_moves(session, membership_id)
+    bookings = [Booking(*row) for row in session.execute(_ledger_rows(membership_id))]
+    shares_m = [Move(b.effective_date, b.amount) for b in bookings if b.ledger == "shares"]
+    capital_m = [Move(b.effective_date, b.amount) for b in bookings if b.ledger == "capital"]
     # On and before the exit date the member holds what they held; the exit entry books them out.
     shares = position_on(shares_m, today)
     capital = position_on(capital_m, today)
-    window = Window(membership.admitted_on, leaving.effective_date if leaving else None)
+    window = Window(admitted_on, leaving.effective_date if leaving else None)
     nominal = params.share_nominal_cents
     outstanding = max(shares * nominal - capital, 0) if window.running(today) else 0
     minimum_due = max(minimum_payment_cents(shares, params) - capital, 0) if window.running(today) else 0
-    notices = [PendingNotice(n.scope, n.shares, n.received_on, n.effective_date, n.settlement_due)
-               for n in session.scalars(select(Notice).where(Notice.membership_id == membership_id)
-                                        .order_by(Notice.received_on))
-               if n.effective_date >= today]
-    bookings = [Booking("shares", e.id, e.kind, e.delta, e.effective_date, e.recorded_at.isoformat(), e.reference,
-                        e.reverses_id)
-                for e in session.scalars(select(ShareEntry).where(ShareEntry.membership_id == membership_id))]
-    bookings += [Booking("capital", e.id, e.kind, e.amount_cents, e.value_date, e.recorded_at.isoformat(),
-                         e.reference, e.reverses_id)
-                 for e in session.scalars(select(CapitalEntry).where(CapitalEntry.membership_id == membership_id))]
+    notices = [PendingNotice(*row) for row in session.execute(
+        select(Notice.scope, Notice.shares, Notice.received_on, Notice.effective_date, Notice.settlement_due)
+        .where(Notice.membership_id == membership_id, Notice.effective_date >= today)
+        .order_by(Notice.received_on, Notice.id))]
     bookings.sort(key=lambda b: (b.effective_date, b.recorded_at, b.ledger, b.id))
     return MemberOverview(
-        membership_id=membership.id, member_no=membership.member_no, party_id=party.id, name=party.display_name,
-        party_kind=party.kind, kind=membership.kind, member_since=membership.admitted_on,
+        membership_id=membership_id, member_no=member_no, party_id=party_id,
+        name=legal_name or f"{given_names or ''} {family_name or ''}".strip(),  # as Party.display_name
+        party_kind=party_kind, kind=kind, member_since=admitted_on,
         status=status_on(today, events, capital), exit_on=window.exit_on, shares=shares,
-        mandatory_shares=params.mandatory_shares_for(PartyKind(party.kind)), nominal_cents=nominal,
+        mandatory_shares=params.mandatory_shares_for(PartyKind(party_kind)), nominal_cents=nominal,
         capital_cents=capital, outstanding_cents=outstanding, minimum_outstanding_cents=minimum_due,
         notices=notices, bookings=bookings, history=_history(events),
     )
+
+
+def _events(session: Session, membership_id: int) -> list[Event]:
+    """As ``services.events_of``, read as plain rows."""
+    rows = session.execute(select(MembershipEvent.id, MembershipEvent.kind, MembershipEvent.event_date,
+                                  MembershipEvent.effective_date, MembershipEvent.reverses_id)
+                           .where(MembershipEvent.membership_id == membership_id))
+    return [Event(event_id, EventKind(kind), on, effective, reverses) for event_id, kind, on, effective, reverses in rows]
+
+
+class _IsoTime(TypeDecorator[str]):
+    """recorded_at as the ISO text the overview shows (the DateTime column's value, isoformat())."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else value.isoformat()
+
+
+def _ledger_rows(membership_id: int) -> Any:
+    """Both ledgers of one membership in one query, in ``Booking``'s field order."""
+    shares = select(literal("shares", String).label("ledger"), ShareEntry.id, ShareEntry.kind,
+                    ShareEntry.delta.label("amount"), ShareEntry.effective_date,
+                    type_coerce(ShareEntry.recorded_at, _IsoTime).label("recorded_at"), ShareEntry.reference,
+                    ShareEntry.reverses_id).where(ShareEntry.membership_id == membership_id)
+    capital = select(literal("capital", String), CapitalEntry.id, CapitalEntry.kind, CapitalEntry.amount_cents,
+                     CapitalEntry.value_date, CapitalEntry.recorded_at, CapitalEntry.reference,
+                     CapitalEntry.reverses_id).where(CapitalEntry.membership_id == membership_id)
+    return union_all(shares, capital)
 
 
 def _history(events: list) -> list[HistoryEvent]:
@@ -142,18 +178,47 @@ class SearchHit:
 
 
 def search_members(session: Session, term: str = "", *, offset: int = 0, limit: int = 50) -> tuple[list[SearchHit], int]:
-    """Members by number or name (case-insensitive substring), ordered by member number."""
+    """Members by number or name (case-insensitive substring of family, given or firm name or
+    e-mail; ``%`` and ``_`` match themselves), ordered by member number.
+
+    A name search reads the parties once: the page and the number of matches come from the same
+    query (``COUNT(*) OVER ()``), not from a second scan. Without a search term the total is a
+    plain count of memberships."""
     query = select(Membership.id, Membership.member_no, Party.legal_name, Party.given_names, Party.family_name,
                    Party.kind, Membership.admitted_on).join(Party, Party.id == Membership.party_id)
     term = term.strip()
-    if term.isdigit():
-        query = query.where(Membership.member_no == int(term))
+    if term.isdecimal():  # not isdigit(): "²" is a digit that int() refuses
+        number = int(term)  # a number beyond the INTEGER column is no member's, not a database error
+        query = query.where(Membership.member_no == number if number <= 2**31 - 1 else false())
     elif term:
-        pattern = f"%{term.lower()}%"
-        query = query.where(or_(func.lower(Party.legal_name).like(pattern), func.lower(Party.family_name).like(pattern),
-                                func.lower(Party.given_names).like(pattern),
-                                func.lower(cast(Party.email, String)).like(pattern)))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.execute(query.order_by(Membership.member_no).offset(offset).limit(limit)).all()
+        query = query.where(_name_matches(session, term))
+    if term:
+        # Used twice, the CTE is computed once (materialized) on PostgreSQL and SQLite alike.
+        hits = query.cte("hits")
+        count = select(func.count()).select_from(hits).scalar_subquery()
+        rows = session.execute(select(hits, count).order_by(hits.c.member_no).offset(offset).limit(limit)).all()
+        if rows:
+            total = rows[0][-1]
+        elif offset:  # past the last match: count them on their own
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        else:
+            total = 0
+    else:
+        rows = session.execute(query.order_by(Membership.member_no).offset(offset).limit(limit)).all()
+        total = session.scalar(select(func.count()).select_from(Membership)) or 0
     hits = [SearchHit(r[0], r[1], r[2] or f"{r[3] or ''} {r[4] or ''}".strip(), r[5], r[6]) for r in rows]
     return hits, total
+
+
+def _name_matches(session: Session, term: str) -> Any:
+    """``term`` anywhere in a name or e-mail, ignoring case.
+
+    PostgreSQL: lower(x) LIKE (half the cost of ILIKE per row). SQLite: plain LIKE, which ignores
+    ASCII case; SQLite's lower() folds ASCII only, so lower(x) LIKE matches exactly the same rows
+    there, at about three times the cost per row."""
+    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    columns = (Party.legal_name, Party.family_name, Party.given_names, Party.email)
+    if session.get_bind().dialect.name == "postgresql":
+        return or_(*(func.lower(column).like(pattern, escape="\\") for column in columns))
+    return or_(*(column.like(pattern, escape="\\") for column in columns))

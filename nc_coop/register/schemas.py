@@ -11,10 +11,18 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from nc_coop.register.statute import PartyKind
+from nc_coop.register.status import Status
 
 PARTY_KINDS = [k.value for k in PartyKind]
 BOOKING_TYPES = ["subscribe", "deposit", "payout", "profit_credit", "loss_write_off", "notice", "transfer", "reversal",
                  "exclusion", "death"]
+# The database's integers: member numbers are INTEGER, ids BIGINT. Larger numbers are refused (422),
+# not sent to the database, which would fail on them (a 500).
+MAX_MEMBER_NO = 2**31 - 1
+MAX_ID = 2**63 - 1
+# Text a database can store: no NUL (PostgreSQL refuses it) and no lone surrogate (not UTF-8), both
+# possible in JSON ("\u0000", "\ud800") and in a query string (%00). Refused with 422, not a 500.
+STORABLE = validate.Regexp(r"^[^\x00\ud800-\udfff]*$", error="Contains a character that cannot be stored.")
 
 
 def parse_euro_cents(text: str) -> int:
@@ -33,18 +41,18 @@ def parse_euro_cents(text: str) -> int:
 
 class AdmitSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(PARTY_KINDS))
-    family_name = fields.String(load_default=None, validate=validate.Length(max=255))
-    given_names = fields.String(load_default=None, validate=validate.Length(max=255))
-    legal_name = fields.String(load_default=None, validate=validate.Length(max=255))
-    postal_address = fields.String(required=True, validate=validate.Length(min=5, max=1000))
-    email = fields.Email(load_default=None)
-    register_court = fields.String(load_default=None, validate=validate.Length(max=255))
-    register_no = fields.String(load_default=None, validate=validate.Length(max=100))
+    family_name = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
+    given_names = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
+    legal_name = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
+    postal_address = fields.String(required=True, validate=[validate.Length(min=5, max=1000), STORABLE])
+    email = fields.Email(load_default=None, validate=STORABLE)
+    register_court = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
+    register_no = fields.String(load_default=None, validate=[validate.Length(max=100), STORABLE])
     admitted_on = fields.Date(required=True)
     shares = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=100_000))
     membership_kind = fields.String(load_default="regular", validate=validate.OneOf(["regular", "investing"]))
-    nextcloud_user = fields.String(load_default=None, validate=validate.Length(max=255))
-    basis_document = fields.String(load_default=None, validate=validate.Length(max=255))
+    nextcloud_user = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
+    basis_document = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
 
     @validates_schema
     def _names(self, data: dict[str, Any], **_: Any) -> None:
@@ -62,13 +70,13 @@ class BookingSchema(Schema):
     date = fields.Date(required=True)
     shares = fields.Integer(load_default=None, validate=validate.Range(min=0, max=100_000))
     amount_cents = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=0, max=10**12))
-    to_member_no = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    to_member_no = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_MEMBER_NO))
     ledger = fields.String(load_default=None, validate=validate.OneOf(["shares", "capital"]))
-    entry_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    reason = fields.String(load_default="", validate=validate.Length(max=500))
+    entry_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+    reason = fields.String(load_default="", validate=[validate.Length(max=500), STORABLE])
     decided_on = fields.Date(load_default=None)  # exclusion: the board's decision; ``date`` is the dispatch
-    reference = fields.String(load_default=None, validate=validate.Length(max=255))
-    basis_document = fields.String(load_default=None, validate=validate.Length(max=255))
+    reference = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
+    basis_document = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
 
     REQUIRED = {"subscribe": ["shares"], "deposit": ["amount_cents"], "payout": ["amount_cents"],
                 "profit_credit": ["amount_cents"], "loss_write_off": ["amount_cents"], "notice": [],
@@ -84,13 +92,14 @@ class BookingSchema(Schema):
 
 
 class SearchSchema(Schema):
-    q = fields.String(load_default="", validate=validate.Length(max=200))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    q = fields.String(load_default="", validate=[validate.Length(max=200), STORABLE])
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_MEMBER_NO))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
+# Output schemas: their validators never run (dump), but name the values the OpenAPI document allows.
 class BookingOut(Schema):
-    ledger = fields.String()
+    ledger = fields.String(validate=validate.OneOf(["shares", "capital"]))
     id = fields.Integer()
     kind = fields.String()
     amount = fields.Integer(metadata={"description": "shares, or cents for the capital ledger"})
@@ -101,7 +110,7 @@ class BookingOut(Schema):
 
 
 class NoticeOut(Schema):
-    scope = fields.String()
+    scope = fields.String(validate=validate.OneOf(["all", "partial"]))
     shares = fields.Integer()
     received_on = fields.Date()
     effective_date = fields.Date()
@@ -112,10 +121,10 @@ class MemberOverviewOut(Schema):
     membership_id = fields.Integer()
     member_no = fields.Integer()
     name = fields.String()
-    party_kind = fields.String()
-    kind = fields.String()
+    party_kind = fields.String(validate=validate.OneOf(PARTY_KINDS))
+    kind = fields.String(validate=validate.OneOf(["regular", "investing"]))
     member_since = fields.Date()
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf([s.value for s in Status]))
     exit_on = fields.Date(allow_none=True)
     shares = fields.Integer()
     mandatory_shares = fields.Integer()
@@ -131,5 +140,42 @@ class SearchHitOut(Schema):
     membership_id = fields.Integer()
     member_no = fields.Integer()
     name = fields.String()
-    party_kind = fields.String()
+    party_kind = fields.String(validate=validate.OneOf(PARTY_KINDS))
     member_since = fields.Date()
+
+
+class MembershipsOut(Schema):
+    memberships = fields.List(fields.Nested(MemberOverviewOut))
+
+
+class SearchResultOut(Schema):
+    total = fields.Integer(metadata={"description": "hits in all, of which ``members`` is one page"})
+    members = fields.List(fields.Nested(SearchHitOut))
+
+
+class BookingResultOut(Schema):
+    """What a booking created; which keys are present depends on the booking's type."""
+
+    share_entry_id = fields.Integer(metadata={"description": "subscribe"})
+    capital_entry_id = fields.Integer(metadata={"description": "deposit, payout, profit_credit, loss_write_off"})
+    notice_id = fields.Integer(metadata={"description": "notice (with effective_date and settlement_due)"})
+    effective_date = fields.Date()
+    settlement_due = fields.Date()
+    transfer_id = fields.String(metadata={"description": "transfer"})
+    reversal_ids = fields.List(fields.Integer(), metadata={"description": "reversal"})
+    event_id = fields.Integer(metadata={"description": "exclusion, death (with exit_on)"})
+    exit_on = fields.Date()
+
+
+class SettlementOut(Schema):
+    membership_id = fields.Integer()
+    member_no = fields.Integer()
+    name = fields.String()
+    exit_on = fields.Date()
+    due_on = fields.Date()
+    balance_cents = fields.Integer(metadata={"description": "to be paid out"})
+    overdue = fields.Boolean()
+
+
+class SettlementsOut(Schema):
+    settlements = fields.List(fields.Nested(SettlementOut))

@@ -26,7 +26,8 @@ def _sent_to(record: dict[str, Any], app_id: str) -> bool:
     """Heartbeats carry no app id and reach every registration."""
     return record["headers"].get("Ex-App-Id", app_id) == app_id
 # The recorded browser credentials and cookies must not reach any log line either.
-FORBIDDEN_IN_LOGS.update(v for r in RECORDS for v in r.get("cookies", {}).values())
+# (Flags such as nc_sameSiteCookielax=true are not secrets; session ids and passphrases are.)
+FORBIDDEN_IN_LOGS.update(v for r in RECORDS for v in r.get("cookies", {}).values() if len(v) >= 16)
 
 
 def _id(record: dict[str, Any]) -> str:

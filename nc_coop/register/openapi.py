@@ -1,0 +1,113 @@
+# SPDX-FileCopyrightText: 2026 nc_coop contributors
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The register's part of the OpenAPI document (nc_coop.web.openapi): its paths, from its schemas."""
+from __future__ import annotations
+
+from typing import Any
+
+from apispec import APISpec
+
+from nc_coop.register.schemas import (
+    AdmitSchema,
+    BookingOut,
+    BookingResultOut,
+    BookingSchema,
+    MemberOverviewOut,
+    MembershipsOut,
+    NoticeOut,
+    SearchHitOut,
+    SearchResultOut,
+    SearchSchema,
+    SettlementOut,
+    SettlementsOut,
+)
+from nc_coop.web.openapi import error_responses, output_schema, security
+
+MEMBERSHIP_ID = {"in": "path", "name": "membership_id", "required": True,
+                 "description": "The membership's id (not the member number)",
+                 "schema": {"type": "integer", "format": "int64", "minimum": 0, "maximum": 2**63 - 1}, "example": 1}
+ADMISSION_EXAMPLE = {"kind": "natural", "family_name": "Mustermann", "given_names": "Erika",
+                     "postal_address": "Hauptstr. 1, 10115 Berlin", "email": "erika@example.org",
+                     "admitted_on": "2024-01-10", "shares": 2, "nextcloud_user": "erika"}
+BOOKING_EXAMPLES = {
+    "deposit": ("A payment on the shares, in cents",
+                {"type": "deposit", "date": "2024-06-03", "amount_cents": 5_000, "reference": "SEPA-4711"}),
+    "subscribe": ("Further shares", {"type": "subscribe", "date": "2024-06-10", "shares": 1}),
+    "notice": ("Notice on all shares, received on date", {"type": "notice", "date": "2024-06-12"}),
+    "transfer": ("Shares and their capital to member no. 2",
+                 {"type": "transfer", "date": "2024-06-14", "to_member_no": 2, "shares": 1, "amount_cents": 5_000}),
+    "reversal": ("Take back a wrong entry", {"type": "reversal", "date": "2024-06-17", "ledger": "capital",
+                                             "entry_id": 1, "reason": "booked on the wrong member"}),
+    "exclusion": ("Exclusion decided by the board, dispatched on date",
+                  {"type": "exclusion", "date": "2024-06-20", "decided_on": "2024-06-18"}),
+    "death": ("The member died on date", {"type": "death", "date": "2024-06-24"}),
+}
+
+
+def _json(schema: str | dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def describe(spec: APISpec) -> None:
+    for name, schema in (("Notice", NoticeOut), ("Booking", BookingOut), ("MemberOverview", MemberOverviewOut),
+                         ("Memberships", MembershipsOut), ("SearchHit", SearchHitOut),
+                         ("SearchResult", SearchResultOut), ("Settlement", SettlementOut),
+                         ("Settlements", SettlementsOut)):
+        output_schema(spec, name, schema)
+    spec.components.schema("BookingResult", {"minProperties": 1}, schema=BookingResultOut)
+    spec.components.schema("Admission", schema=AdmitSchema)
+    spec.components.schema("BookingRequest", schema=BookingSchema)
+
+    spec.path("/api/v1/memberships", operations={"get": {
+        "operationId": "listMyMemberships", "tags": ["member"], "security": security(),
+        "summary": "The memberships the user is linked to (as the member or a representative)",
+        "responses": {"200": _json("Memberships", "Each membership's overview as of today"),
+                      **error_responses(401)},
+    }})
+    spec.path("/api/v1/memberships/{membership_id}", parameters=[MEMBERSHIP_ID], operations={"get": {
+        "operationId": "getMyMembership", "tags": ["member"], "security": security(),
+        "summary": "One of the user's memberships",
+        "responses": {"200": _json("MemberOverview", "The membership's overview as of today"),
+                      **error_responses(401, 404)},
+    }})
+    spec.path("/api/v1/admin/members", operations={
+        "get": {
+            "operationId": "searchMembers", "tags": ["admin"], "security": security(),
+            "summary": "Search members by number or name (cooperative admins)",
+            "parameters": [{"in": "query", "schema": SearchSchema}],
+            "responses": {"200": _json("SearchResult", "One page of hits, ordered by member number"),
+                          **error_responses(401, 403, 422, 502, 503)},
+        },
+        "post": {
+            "operationId": "admitMember", "tags": ["admin"], "security": security(csrf=True),
+            "summary": "Admit a new member (cooperative admins)",
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": "Admission", "example": ADMISSION_EXAMPLE}}},
+            "responses": {"201": _json("MemberOverview", "The new membership"),
+                          **error_responses(401, 403, 413, 422, 502, 503)},
+        },
+    })
+    spec.path("/api/v1/admin/members/{membership_id}", parameters=[MEMBERSHIP_ID], operations={"get": {
+        "operationId": "getMember", "tags": ["admin"], "security": security(),
+        "summary": "A member's overview and ledgers (cooperative admins)",
+        "responses": {"200": _json("MemberOverview", "The membership's overview as of today"),
+                      **error_responses(401, 403, 404, 502, 503)},
+    }})
+    spec.path("/api/v1/admin/members/{membership_id}/bookings", parameters=[MEMBERSHIP_ID], operations={"post": {
+        "operationId": "bookOnMembership", "tags": ["admin"], "security": security(csrf=True),
+        "summary": "Book on a membership: shares, capital, notice, transfer or a reversal (cooperative admins)",
+        "description": "Which fields a booking needs depends on its type; a booking the statute or the "
+                       "ledgers do not allow is refused with 422 at the field concerned.",
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": "BookingRequest",
+            "examples": {name: {"summary": summary, "value": value}
+                         for name, (summary, value) in BOOKING_EXAMPLES.items()}}}},
+        "responses": {"201": _json("BookingResult", "What the booking created"),
+                      **error_responses(401, 403, 404, 413, 422, 502, 503)},
+    }})
+    spec.path("/api/v1/admin/settlements", operations={"get": {
+        "operationId": "listOpenSettlements", "tags": ["admin"], "security": security(),
+        "summary": "Members who have left and are still to be paid out (cooperative admins)",
+        "responses": {"200": _json("Settlements", "Open settlements, the earliest due first"),
+                      **error_responses(401, 403, 502, 503)},
+    }})
