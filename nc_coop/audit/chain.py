@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from nc_coop.audit.models import GENESIS_HASH, AuditEvent
@@ -27,9 +27,26 @@ def event_hash(prev_hash: str, at: datetime, actor: str, action: str, entity: st
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+# Any constant will do; it names "the audit chain" among PostgreSQL's advisory locks.
+CHAIN_LOCK_KEY = 0x6E63_636F_6F70  # "nccoop"
+
+
+def lock_chain(session: Session) -> None:
+    """Hold the chain for the rest of the transaction, so that two writers never read the same
+    tail. PostgreSQL: a transaction-scoped advisory lock (re-entrant). SQLite: the write lock."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+    else:
+        dbapi = connection.connection.dbapi_connection
+        if dbapi is not None and not dbapi.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def record(session: Session, *, actor: str, action: str, entity: str, entity_id: str | None = None,
            diff: Mapping[str, Any] | None = None, request_id: str | None = None) -> AuditEvent:
     """Append one event in the caller's transaction (flush only; the caller commits)."""
+    lock_chain(session)
     tail = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
     prev_hash = tail or GENESIS_HASH
     at = datetime.now(UTC)

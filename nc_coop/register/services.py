@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from nc_coop.audit.chain import record
+from nc_coop.audit.chain import lock_chain, record
 from nc_coop.register import rules
 from nc_coop.register.ledger import Move, Window, check_capital, check_shares, position_on
 from nc_coop.register.models import CapitalEntry, Membership, MembershipEvent, Notice, Party, ShareEntry
@@ -46,14 +46,13 @@ def lock_memberships(session: Session, membership_ids: list[int]) -> None:
 
     PostgreSQL: row locks in id order (no deadlock between two transfers). SQLite: take the
     database write lock now (BEGIN IMMEDIATE), before the checks read anything."""
+    # Every booking ends with an audit event; taking the chain first keeps one lock order for all
+    # writers (chain, then memberships), so bookings never deadlock and never fork the chain.
+    lock_chain(session)
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         session.execute(select(Membership.id).where(Membership.id.in_(sorted(membership_ids)))
                         .order_by(Membership.id).with_for_update())
-    else:
-        dbapi = connection.connection.dbapi_connection
-        if dbapi is not None and not dbapi.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
     found = session.scalar(select(func.count()).select_from(Membership).where(Membership.id.in_(membership_ids)))
     if found != len(set(membership_ids)):
         raise RuleViolation("membership_id", "no such membership")
@@ -121,6 +120,7 @@ def admit_member(session: Session, actor: Actor, *, party_id: int, admitted_on: 
         raise RuleViolation("kind", "must be regular or investing")
     if kind == "investing" and not params.investing_members_allowed:
         raise RuleViolation("kind", "the statute does not allow investing members (§8 Abs. 2 GenG)")
+    lock_chain(session)  # the same lock order as every booking: chain first
     if session.connection().dialect.name == "postgresql":
         session.execute(text("LOCK TABLE membership IN SHARE ROW EXCLUSIVE MODE"))  # one number at a time
     else:

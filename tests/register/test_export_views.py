@@ -35,12 +35,15 @@ def two_members(engine: Engine, standin: NextcloudStandIn) -> dict[str, int]:
 
 def test_admins_download_the_list_and_the_download_is_audited(client: FlaskClient, engine: Engine,
                                                               two_members: dict[str, int]) -> None:
-    response = client.get("/admin/members/list.csv?date=2024-06-30", headers=appapi_headers("admin"))
-    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
-    text = response.get_data().decode("utf-8-sig")
+    # A streamed response keeps its request (and database session) open until it is closed,
+    # as every WSGI server does after sending it.
+    with client.get("/admin/members/list.csv?date=2024-06-30", headers=appapi_headers("admin")) as response:
+        assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+        text = response.get_data().decode("utf-8-sig")
     assert "Normal" in text and "Beispiel" in text and ";" in text.splitlines()[0]
-    pdf = client.get("/admin/members/list.pdf?date=2024-06-30", headers=appapi_headers("admin"))
-    assert "Beispiel" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.get_data())).pages)
+    with client.get("/admin/members/list.pdf?date=2024-06-30", headers=appapi_headers("admin")) as pdf:
+        body = pdf.get_data()
+    assert "Beispiel" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages)
     with Session(engine) as session:
         exports = session.scalars(select(AuditEvent.actor).where(AuditEvent.action == "member_list.export")).all()
     assert exports == ["admin", "admin"]
@@ -48,7 +51,8 @@ def test_admins_download_the_list_and_the_download_is_audited(client: FlaskClien
 
 def test_members_cannot_download_the_list(client: FlaskClient, two_members: dict[str, int]) -> None:
     for fmt in ("csv", "pdf"):
-        assert client.get(f"/admin/members/list.{fmt}", headers=appapi_headers("alice")).status_code == 403
+        with client.get(f"/admin/members/list.{fmt}", headers=appapi_headers("alice")) as response:
+            assert response.status_code == 403
 
 
 def test_a_member_downloads_only_their_own_extract(client: FlaskClient, two_members: dict[str, int]) -> None:
@@ -63,4 +67,5 @@ def test_a_member_downloads_only_their_own_extract(client: FlaskClient, two_memb
 
 
 def test_a_malformed_reference_date_is_a_400(client: FlaskClient, two_members: dict[str, int]) -> None:
-    assert client.get("/admin/members/list.csv?date=31.12.2024", headers=appapi_headers("admin")).status_code == 400
+    with client.get("/admin/members/list.csv?date=31.12.2024", headers=appapi_headers("admin")) as response:
+        assert response.status_code == 400
