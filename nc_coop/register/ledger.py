@@ -65,6 +65,11 @@ def check_shares(moves: list[Move], window: Window, mandatory_on: Callable[[date
         maximum = max_on(day)
         if maximum is not None and held > maximum:
             raise RuleViolation("shares", f"{held} shares on {day.isoformat()} is above the maximum of {maximum}")
+    if window.exit_on is not None:
+        remaining = position_on(moves, window.exit_on)
+        if remaining != 0:  # DOMAIN.md §2.2 no. 6: a full exit leaves no shares behind
+            raise RuleViolation("shares", f"the membership ends on {window.exit_on.isoformat()}; "
+                                          f"{remaining} share(s) would remain after it")
 
 
 def check_capital(capital: list[Move], shares: list[Move], window: Window,

@@ -8,7 +8,19 @@ from datetime import date
 
 from typing import Any
 
-from sqlalchemy import DateTime, String, TypeDecorator, false, func, literal, or_, select, type_coerce, union_all
+from sqlalchemy import (
+    DateTime,
+    String,
+    TypeDecorator,
+    and_,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from nc_coop.register.ledger import Move, Window, position_on
@@ -211,14 +223,37 @@ def search_members(session: Session, term: str = "", *, offset: int = 0, limit: 
 
 
 def _name_matches(session: Session, term: str) -> Any:
-    """``term`` anywhere in a name or e-mail, ignoring case.
+    """``term`` anywhere in a name or e-mail, ignoring case, on both databases alike.
 
-    PostgreSQL: lower(x) LIKE (half the cost of ILIKE per row). SQLite: plain LIKE, which ignores
-    ASCII case; SQLite's lower() folds ASCII only, so lower(x) LIKE matches exactly the same rows
-    there, at about three times the cost per row."""
-    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
+    PostgreSQL: lower(x) LIKE (half the cost of ILIKE per row). SQLite's LIKE and lower() fold
+    ASCII letters only, so "über" never found "Überall" there. SQLite therefore gets a plain LIKE
+    (no lower(): a third of the cost per row), in which each letter with a non-ASCII case
+    partner is a one-character wildcard, and those few candidates are then confirmed with GLOB
+    over character classes ([Üü]); a term without such letters needs no GLOB."""
     columns = (Party.legal_name, Party.family_name, Party.given_names, Party.email)
     if session.get_bind().dialect.name == "postgresql":
+        pattern = f"%{_like_escape(term.lower())}%"
         return or_(*(func.lower(column).like(pattern, escape="\\") for column in columns))
-    return or_(*(column.like(pattern, escape="\\") for column in columns))
+    cased = {c for c in term if not c.isascii() and len(_case_variants(c)) > 1}
+    pattern = "%" + "".join("_" if c in cased else _like_escape(c) for c in term) + "%"
+    if not cased:
+        return or_(*(column.like(pattern, escape="\\") for column in columns))
+    glob = "*" + "".join(_glob_char(c) for c in term) + "*"
+    return or_(*(and_(column.like(pattern, escape="\\"), column.op("GLOB")(glob)) for column in columns))
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _case_variants(char: str) -> list[str]:
+    """The one-character spellings of ``char`` in either case (ß has no one-letter upper case)."""
+    return sorted({v for v in (char, char.lower(), char.upper(), char.casefold()) if len(v) == 1})
+
+
+def _glob_char(char: str) -> str:
+    """``char`` as a GLOB pattern element matching it in either case."""
+    variants = _case_variants(char)
+    if len(variants) > 1:
+        return "[" + "".join(variants) + "]"
+    return f"[{char}]" if char in "*?[" else char

@@ -189,10 +189,12 @@ def book_capital(session: Session, actor: Actor, *, membership_id: int, kind: st
     lock_memberships(session, [membership_id])
     statutes = Statutes(session)
     membership = session.get(Membership, membership_id)
-    if kind == "payout":
-        window = window_of(session, membership)
-        if window.exit_on is None or value_date <= window.exit_on:
-            raise RuleViolation("value_date", "a payout is possible only after the exit (§73 GenG)")
+    window = window_of(session, membership)
+    if kind == "payout" and (window.exit_on is None or value_date <= window.exit_on):
+        raise RuleViolation("value_date", "a payout is possible only after the exit (§73 GenG)")
+    if kind in ("deposit", "profit_credit") and window.exit_on is not None and value_date > window.exit_on:
+        raise RuleViolation("value_date", f"after the exit on {window.exit_on.isoformat()} the balance only goes "
+                                          "down: book a payout or a write-off")
     entry = CapitalEntry(membership_id=membership_id, kind=kind, amount_cents=CAPITAL_SIGN[kind] * amount_cents,
                          value_date=value_date, recorded_at=_now(), actor=actor.user_id, reference=reference,
                          basis_document=basis_document)
@@ -214,6 +216,8 @@ def receive_notice(session: Session, actor: Actor, *, membership_id: int, receiv
     statute_id, params = _statute_on(statutes, received_on, "received_on")
     _running_on(session, membership, received_on, "received_on")
     effective = rules.notice_effective_date(received_on, params)
+    if shares is None and window_of(session, membership).exit_on is not None:
+        raise RuleViolation("received_on", "the membership already ends; a second notice changes nothing")
     held = position_on(share_moves(session, membership_id), effective)
     party_kind = PartyKind(session.get(Party, membership.party_id).kind)
     if shares is not None:
@@ -325,6 +329,15 @@ def reverse(session: Session, actor: Actor, *, ledger: str, entry_id: int, reaso
         session.add(row)
         session.flush()
         created.append(row.id)
+    if original.transfer_id:
+        for event in session.scalars(select(MembershipEvent).where(MembershipEvent.reference == original.transfer_id,
+                                                                   MembershipEvent.kind == EventKind.TRANSFER_ALL.value)):
+            leaver = session.get(Membership, event.membership_id)
+            later = session.scalar(select(Membership.member_no).where(Membership.party_id == leaver.party_id,
+                                                                      Membership.admitted_on > event.effective_date))
+            if later is not None:  # DOMAIN.md §2.2 no. 7: at most one running membership per party
+                raise RuleViolation("entry_id", f"the member was admitted again (no. {later}); reversing this "
+                                                "transfer would revive the old membership")
     if original.transfer_id:
         for event in session.scalars(select(MembershipEvent).where(MembershipEvent.reference == original.transfer_id,
                                                                    MembershipEvent.kind == EventKind.TRANSFER_ALL.value)):

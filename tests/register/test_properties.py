@@ -573,7 +573,7 @@ def test_invalid_bookings_are_refused_and_write_nothing(engine: Engine, case: st
         assert_register_consistent(session, parties)
 
 
-# --- Known violations: reproducers of what these tests found (strict xfail until fixed) ----------------
+# --- Reproducers of what these tests found; a strict xfail marks a gap not fixed yet -----------------
 # Rule bugs, not storage ones: SQLite alone keeps them quick.
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -583,9 +583,6 @@ def _shares_on(session: Session, membership_id: int, day: date) -> int:
         ShareEntry.membership_id == membership_id, ShareEntry.effective_date <= day)))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "DOMAIN.md §2.2 no. 6: a full notice books out the shares held at receipt; subscribe_shares, transfer "
-    "and reverse still add shares before the exit, so the member leaves holding shares"))
 @SQLITE_ONLY
 @pytest.mark.parametrize("afterwards", ["subscribe further shares", "receive a transfer",
                                         "reverse the notice's terminate entry"])
@@ -612,9 +609,6 @@ def test_a_full_exit_leaves_no_shares(session: Session, member: Callable[..., in
     assert _shares_on(session, leaving, notice.effective_date) == 0
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "DOMAIN.md §2.2 no. 7: reversing a transfer of everything revives the old membership (its TRANSFER_ALL "
-    "exit is reversed) even though the party was admitted again in between"))
 @SQLITE_ONLY
 def test_a_party_runs_at_most_one_membership(session: Session, member: Callable[..., int]) -> None:
     giver, receiver = member("Erika Mustermann", shares=1), member("Max Muster", shares=2)
@@ -637,9 +631,6 @@ def test_a_party_runs_at_most_one_membership(session: Session, member: Callable[
     assert len(running) <= 1, f"party #{party} runs memberships {[m.member_no for m in running]} at once"
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=(
-    "ledger.check_capital: after the exit the capital 'only goes down to zero', but book_capital accepts "
-    "a deposit or profit credit of any size after the exit"))
 @SQLITE_ONLY
 def test_no_deposit_after_the_exit(session: Session, member: Callable[..., int]) -> None:
     leaving = member(shares=1)
