@@ -4,9 +4,10 @@
 the full list is audited: it is an inspection of personal data."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
-from flask import Blueprint, Response, abort, g, request, stream_with_context
+from flask import Blueprint, Response, abort, g, request
 from flask.typing import ResponseReturnValue
 
 from nc_coop.appapi.guard import coop_admin_required
@@ -38,9 +39,18 @@ def member_list(fmt: str) -> ResponseReturnValue:
     record(session, actor=g.user_id, action="member_list.export", entity="member_list", entity_id=day.isoformat(),
            diff={"format": fmt}, request_id=g.request_id)
     session.commit()  # the audit entry stands even if the download is interrupted
-    chunks = member_list_csv(session, day) if fmt == "csv" else member_list_pdf(session, day)
+    export = member_list_csv if fmt == "csv" else member_list_pdf
+    factory = get_db().session_factory
+    assert factory is not None
+
+    def chunks() -> Iterator[bytes]:
+        # Its own session, closed when the stream ends or is abandoned: the request's session is
+        # closed at the end of the request, which for a stream may come before the last chunk.
+        with factory() as stream_session:
+            yield from export(stream_session, day)
+
     mimetype = "text/csv; charset=utf-8" if fmt == "csv" else "application/pdf"
-    return Response(stream_with_context(chunks), mimetype=mimetype, headers={
+    return Response(chunks(), mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="mitgliederliste-{day.isoformat()}.{fmt}"'})
 
 

@@ -45,8 +45,9 @@ def open_settlements(session: Session, today: date) -> list[OpenSettlement]:
             continue
         if leaving.kind is EventKind.TRANSFER_ALL:
             continue
-        balance = session.scalar(select(func.coalesce(func.sum(CapitalEntry.amount_cents), 0))
-                                 .where(CapitalEntry.membership_id == membership_id)) or 0
+        # int(): PostgreSQL's SUM over BIGINT is NUMERIC (a Decimal in Python).
+        balance = int(session.scalar(select(func.coalesce(func.sum(CapitalEntry.amount_cents), 0))
+                                     .where(CapitalEntry.membership_id == membership_id)) or 0)
         if balance <= 0:
             continue
         due = settlement_due_date(leaving.effective_date, statutes.params_on(leaving.effective_date))
