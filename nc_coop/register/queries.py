@@ -193,33 +193,41 @@ def search_members(session: Session, term: str = "", *, offset: int = 0, limit: 
     """Members by number or name (case-insensitive substring of family, given or firm name or
     e-mail; ``%`` and ``_`` match themselves), ordered by member number.
 
-    A name search reads the parties once: the page and the number of matches come from the same
-    query (``COUNT(*) OVER ()``), not from a second scan. Without a search term the total is a
-    plain count of memberships."""
-    query = select(Membership.id, Membership.member_no, Party.legal_name, Party.given_names, Party.family_name,
-                   Party.kind, Membership.admitted_on).join(Party, Party.id == Membership.party_id)
+    A name search reads the parties once: the matches (membership id and number only) are a
+    CTE used twice, so PostgreSQL and SQLite compute it once; the page and the number of matches
+    both come from it, and only the page's rows are joined for names. Without a search term the
+    total is a plain count of memberships."""
+    columns = (Membership.id, Membership.member_no, Party.legal_name, Party.given_names, Party.family_name,
+               Party.kind, Membership.admitted_on)
     term = term.strip()
+    if not term:
+        rows = session.execute(select(*columns).join(Party, Party.id == Membership.party_id)
+                               .order_by(Membership.member_no).offset(offset).limit(limit)).all()
+        total = session.scalar(select(func.count()).select_from(Membership)) or 0
+        return [_hit(r) for r in rows], total
     if term.isdecimal():  # not isdigit(): "²" is a digit that int() refuses
         number = int(term)  # a number beyond the INTEGER column is no member's, not a database error
-        query = query.where(Membership.member_no == number if number <= 2**31 - 1 else false())
-    elif term:
-        query = query.where(_name_matches(session, term))
-    if term:
-        # Used twice, the CTE is computed once (materialized) on PostgreSQL and SQLite alike.
-        hits = query.cte("hits")
-        count = select(func.count()).select_from(hits).scalar_subquery()
-        rows = session.execute(select(hits, count).order_by(hits.c.member_no).offset(offset).limit(limit)).all()
-        if rows:
-            total = rows[0][-1]
-        elif offset:  # past the last match: count them on their own
-            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        else:
-            total = 0
+        condition = Membership.member_no == number if number <= 2**31 - 1 else false()
     else:
-        rows = session.execute(query.order_by(Membership.member_no).offset(offset).limit(limit)).all()
-        total = session.scalar(select(func.count()).select_from(Membership)) or 0
-    hits = [SearchHit(r[0], r[1], r[2] or f"{r[3] or ''} {r[4] or ''}".strip(), r[5], r[6]) for r in rows]
-    return hits, total
+        condition = _name_matches(session, term)
+    matches = (select(Membership.id, Membership.member_no).join(Party, Party.id == Membership.party_id)
+               .where(condition))
+    hits = matches.cte("hits")
+    page = select(hits.c.id).order_by(hits.c.member_no).offset(offset).limit(limit).subquery("page")
+    count = select(func.count()).select_from(hits).scalar_subquery()
+    rows = session.execute(select(*columns, count).join(page, page.c.id == Membership.id)
+                           .join(Party, Party.id == Membership.party_id).order_by(Membership.member_no)).all()
+    if rows:
+        total = rows[0][-1]
+    elif offset:  # past the last match: count them on their own
+        total = session.scalar(select(func.count()).select_from(matches.subquery())) or 0
+    else:
+        total = 0
+    return [_hit(r) for r in rows], total
+
+
+def _hit(row: Any) -> SearchHit:
+    return SearchHit(row[0], row[1], row[2] or f"{row[3] or ''} {row[4] or ''}".strip(), row[5], row[6])
 
 
 def _name_matches(session: Session, term: str) -> Any:
