@@ -480,26 +480,13 @@ def _party_kind(kind: str) -> Any:
 @contextmanager
 def database(kind: str, workdir: Path) -> Iterator[str]:
     """A URL to an empty database: a SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
-    from sqlalchemy import text  # noqa: PLC0415
-    from sqlalchemy.engine import make_url  # noqa: PLC0415
-
-    from nc_coop.db import make_engine, normalise_url  # noqa: PLC0415
+    from nc_coop.db import postgres_scratch_schema  # noqa: PLC0415
 
     if kind == "sqlite":
         yield f"sqlite:///{workdir / 'bench.sqlite3'}"
         return
-    base = os.environ.get("NC_COOP_BENCH_DATABASE_URL", DEFAULT_PG_URL)
-    schema = f"bench_{secrets.token_hex(5)}"
-    admin = make_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield make_url(normalise_url(base)).update_query_dict(
-            {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_scratch_schema(os.environ.get("NC_COOP_BENCH_DATABASE_URL", DEFAULT_PG_URL), "bench") as url:
+        yield url
 
 
 def load(url: str, register: Register) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, g
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -87,6 +87,32 @@ class Database:
         assert self.session_factory is not None
         with self.session_factory() as session, session.begin():
             yield session
+
+
+@contextmanager
+def postgres_scratch_schema(base_url: str, prefix: str) -> Iterator[str]:
+    """A URL to a fresh, empty PostgreSQL schema that is dropped afterwards (tests, benchmarks).
+
+    pg_trgm (migration 0003) is created once in ``public`` first: created by a migration inside
+    the scratch schema, it would go with that schema's DROP ... CASCADE and take every other
+    scratch schema's trigram indexes with it."""
+    import secrets  # noqa: PLC0415 - only tests and benchmarks get here
+
+    schema = f"{prefix}_{secrets.token_hex(6)}"
+    admin = make_engine(base_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")):
+                conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        try:
+            yield make_url(normalise_url(base_url)).update_query_dict(
+                {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
 
 
 def get_db() -> Database:

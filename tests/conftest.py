@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from nc_coop import create_app, migrate
-from nc_coop.db import get_db, normalise_url
+from nc_coop.db import get_db, normalise_url, postgres_scratch_schema
 from nc_coop.serve import BackgroundServer, make_server
 from nc_coop.standin import NextcloudStandIn
 
@@ -83,17 +83,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'nc_coop.sqlite3'}"
         return
-    schema = f"t_{secrets.token_hex(6)}"
-    admin = create_engine(normalise_url(PG_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(normalise_url(PG_URL)).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_scratch_schema(PG_URL, "t") as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

@@ -8,9 +8,9 @@ evaluates it with the statute version in force on that date.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from itertools import groupby
 
 from nc_coop.register.rules import RuleViolation
@@ -73,18 +73,60 @@ def check_shares(moves: list[Move], window: Window, mandatory_on: Callable[[date
 
 
 def check_capital(capital: list[Move], shares: list[Move], window: Window,
-                  nominal_on: Callable[[date], int]) -> None:
+                  nominal_on: Callable[[date], int], partial_exits: Iterable[date] = (),
+                  partial_payouts: Iterable[Move] = ()) -> None:
     """Geschäftsguthaben ≥ 0 on every date and, while the membership runs, not above the
     Geschäftsanteile held that day (§7 Nr. 1 GenG; DOMAIN.md §2.2 no. 2). After the exit it
-    is the settlement balance, which only goes down to zero."""
-    for day, balance in positions(capital):
+    is the settlement balance, which only goes down to zero.
+
+    Shares ended by a partial notice (§67b) are settled like an exit (§73 applies to them): on
+    the day they end, the balance of the day before above the shares left becomes a settlement
+    claim, and the balance may stay that far above the shares until the claim is paid out.
+    ``partial_exits`` are those days, ``partial_payouts`` the payouts booked while the membership
+    runs (negative; their reversals positive). A payout beyond the open claim is refused, and so
+    is a deposit that would fill the room the claim leaves."""
+    for _day in _capital_days(capital, shares, window, nominal_on, partial_exits, partial_payouts):
+        pass
+
+
+def open_partial_claim(capital: list[Move], shares: list[Move], window: Window, nominal_on: Callable[[date], int],
+                       partial_exits: Iterable[date], partial_payouts: Iterable[Move], day: date) -> int:
+    """What is still to be paid out on ``day`` for shares ended by partial notices (§67b, §73)."""
+    claim = 0
+    for on, open_claim in _capital_days(capital, shares, window, nominal_on, partial_exits, partial_payouts):
+        if on > day:
+            break
+        claim = open_claim
+    return claim
+
+
+def _capital_days(capital: list[Move], shares: list[Move], window: Window, nominal_on: Callable[[date], int],
+                  partial_exits: Iterable[date], partial_payouts: Iterable[Move]) -> Iterator[tuple[date, int]]:
+    """Walk the days on which anything changes, check them, and yield (day, open partial claim)."""
+    exits = set(partial_exits)
+    paid = list(partial_payouts)
+    days = sorted({m.on for m in capital} | {m.on for m in shares} | exits | {m.on for m in paid})
+    open_claim = 0
+    for day in days:
+        balance = position_on(capital, day)
         if day < window.admitted_on:
-            raise RuleViolation("value_date", f"{day.isoformat()} is before the admission on "
-                                              f"{window.admitted_on.isoformat()}")
+            if any(m.on == day for m in capital):
+                raise RuleViolation("value_date", f"{day.isoformat()} is before the admission on "
+                                                  f"{window.admitted_on.isoformat()}")
+            continue
         if balance < 0:
             raise RuleViolation("amount_cents", f"the capital would be {balance} cents on {day.isoformat()}")
+        open_claim += sum(m.amount for m in paid if m.on == day)
+        if open_claim < 0:
+            raise RuleViolation("amount_cents", f"the payout on {day.isoformat()} exceeds the open settlement "
+                                                f"claim for shares ended by partial notice (§67b, §73 GenG) "
+                                                f"by {-open_claim} cents")
         if window.running(day):
             capacity = position_on(shares, day) * nominal_on(day)
-            if balance > capacity:
+            if day in exits:  # the balance the day before: a deposit on that day buys no claim
+                before = position_on(capital, day - timedelta(days=1))
+                open_claim += max(0, before - capacity - open_claim)
+            if balance > capacity + open_claim:
                 raise RuleViolation("amount_cents", f"{balance} cents on {day.isoformat()} exceeds the "
                                                     f"{capacity} cents of the shares held")
+        yield day, open_claim

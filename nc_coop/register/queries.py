@@ -14,6 +14,7 @@ from sqlalchemy import (
     TypeDecorator,
     and_,
     false,
+    exists,
     func,
     literal,
     or_,
@@ -116,7 +117,7 @@ def member_overview(session: Session, membership_id: int, today: date) -> Member
     minimum_due = max(minimum_payment_cents(shares, params) - capital, 0) if window.running(today) else 0
     notices = [PendingNotice(*row) for row in session.execute(
         select(Notice.scope, Notice.shares, Notice.received_on, Notice.effective_date, Notice.settlement_due)
-        .where(Notice.membership_id == membership_id, Notice.effective_date >= today)
+        .where(Notice.membership_id == membership_id, Notice.effective_date >= today, _notice_stands())
         .order_by(Notice.received_on, Notice.id))]
     bookings.sort(key=lambda b: (b.effective_date, b.recorded_at, b.ledger, b.id))
     return MemberOverview(
@@ -187,6 +188,14 @@ class SearchHit:
     name: str
     party_kind: str
     member_since: date
+
+
+def _notice_stands() -> Any:
+    """A notice whose terminate entry has not been reversed (by a correction, or superseded by a
+    §76 transfer of everything before it took effect)."""
+    reversed_ids = select(ShareEntry.reverses_id).where(ShareEntry.reverses_id.is_not(None))
+    return exists(select(ShareEntry.id).where(ShareEntry.notice_id == Notice.id, ShareEntry.kind == "terminate",
+                                              ShareEntry.id.not_in(reversed_ids)))
 
 
 def search_members(session: Session, term: str = "", *, offset: int = 0, limit: int = 50) -> tuple[list[SearchHit], int]:

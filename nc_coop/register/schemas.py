@@ -175,6 +175,9 @@ class SettlementOut(Schema):
     due_on = fields.Date()
     balance_cents = fields.Integer(metadata={"description": "to be paid out"})
     overdue = fields.Boolean()
+    scope = fields.String(validate=validate.OneOf(["exit", "partial"]), metadata={
+        "description": "exit: the membership ended (exit_on); partial: shares ended by a partial notice "
+                       "on exit_on (§67b), the membership runs on"})
 
 
 class SettlementsOut(Schema):

@@ -9,13 +9,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select, text
+from sqlalchemy.orm import Session, aliased
 
 from nc_coop.audit.chain import lock_chain, record
 from nc_coop.register import rules
-from nc_coop.register.ledger import Move, Window, check_capital, check_shares, position_on
+from nc_coop.register.ledger import Move, Window, check_capital, check_shares, open_partial_claim, position_on
 from nc_coop.register.models import CapitalEntry, Membership, MembershipEvent, Notice, Party, ShareEntry
 from nc_coop.register.rules import RuleViolation
 from nc_coop.register.statute import PartyKind
@@ -90,8 +91,42 @@ def check_membership(session: Session, statutes: Statutes, membership: Membershi
     shares = share_moves(session, membership.id)
     check_shares(shares, window, lambda d: statutes.params_on(d).mandatory_shares_for(party_kind),
                  lambda d: statutes.params_on(d).max_shares)
-    check_capital(capital_moves(session, membership.id), shares, window,
-                  lambda d: statutes.params_on(d).share_nominal_cents)
+    check_capital(*_capital_inputs(session, statutes, membership, window, shares))
+
+
+def open_partial_claim_on(session: Session, statutes: Statutes, membership: Membership, day: date) -> int:
+    """Cents still to be paid out on ``day`` for shares ended by partial notices (§67b, §73)."""
+    window = window_of(session, membership)
+    return open_partial_claim(*_capital_inputs(session, statutes, membership, window,
+                                               share_moves(session, membership.id)), day)
+
+
+def _capital_inputs(session: Session, statutes: Statutes, membership: Membership, window: Window,
+                    shares: list[Move]) -> tuple[Any, ...]:
+    return (capital_moves(session, membership.id), shares, window,
+            lambda d: statutes.params_on(d).share_nominal_cents,
+            [d for d in partial_notice_dates(session, membership.id) if window.running(d)],
+            [m for m in payout_moves(session, membership.id) if window.running(m.on)])
+
+
+def partial_notice_dates(session: Session, membership_id: int) -> list[date]:
+    """Days on which shares end by a partial notice (§67b) that has not been reversed."""
+    reversed_ids = select(ShareEntry.reverses_id).where(ShareEntry.reverses_id.is_not(None))
+    return list(session.scalars(
+        select(ShareEntry.effective_date).join(Notice, Notice.id == ShareEntry.notice_id)
+        .where(ShareEntry.membership_id == membership_id, ShareEntry.kind == "terminate",
+               Notice.scope == "partial", ShareEntry.id.not_in(reversed_ids))))
+
+
+def payout_moves(session: Session, membership_id: int) -> list[Move]:
+    """Payouts (negative) and the reversals of payouts (positive) of one membership."""
+    original = aliased(CapitalEntry)
+    rows = session.execute(
+        select(CapitalEntry.value_date, CapitalEntry.amount_cents)
+        .outerjoin(original, original.id == CapitalEntry.reverses_id)
+        .where(CapitalEntry.membership_id == membership_id,
+               or_(CapitalEntry.kind == "payout", original.kind == "payout"))).all()
+    return [Move(on, amount) for on, amount in rows]
 
 
 def _statute_on(statutes: Statutes, day: date, field: str) -> tuple[int, rules.StatuteParams]:
@@ -190,8 +225,10 @@ def book_capital(session: Session, actor: Actor, *, membership_id: int, kind: st
     statutes = Statutes(session)
     membership = session.get(Membership, membership_id)
     window = window_of(session, membership)
-    if kind == "payout" and (window.exit_on is None or value_date <= window.exit_on):
-        raise RuleViolation("value_date", "a payout is possible only after the exit (§73 GenG)")
+    if kind == "payout" and (window.exit_on is None or value_date <= window.exit_on) and not any(
+            day < value_date for day in partial_notice_dates(session, membership_id) if window.running(day)):
+        raise RuleViolation("value_date", "a payout is possible only after the exit, or after a partial notice "
+                                          "has ended some shares (§73, §67b GenG)")
     if kind in ("deposit", "profit_credit") and window.exit_on is not None and value_date > window.exit_on:
         raise RuleViolation("value_date", f"after the exit on {window.exit_on.isoformat()} the balance only goes "
                                           "down: book a payout or a write-off")
@@ -243,6 +280,14 @@ def receive_notice(session: Session, actor: Actor, *, membership_id: int, receiv
     return notice
 
 
+def _pending_terminations(session: Session, membership_id: int, after: date) -> list[ShareEntry]:
+    """Terminate entries of notices (§65, §67b) that take effect after ``after`` and stand."""
+    reversed_ids = select(ShareEntry.reverses_id).where(ShareEntry.reverses_id.is_not(None))
+    return list(session.scalars(select(ShareEntry).where(
+        ShareEntry.membership_id == membership_id, ShareEntry.kind == "terminate", ShareEntry.effective_date > after,
+        ShareEntry.id.not_in(reversed_ids)).order_by(ShareEntry.effective_date, ShareEntry.id)))
+
+
 def transfer(session: Session, actor: Actor, *, from_membership_id: int, to_membership_id: int, shares: int,
              amount_cents: int, agreed_on: date, board_consent_on: date | None = None,
              basis_document: str | None = None) -> str:
@@ -266,6 +311,10 @@ def transfer(session: Session, actor: Actor, *, from_membership_id: int, to_memb
     giver_shares = position_on(share_moves(session, from_membership_id), on)
     giver_capital = position_on(capital_moves(session, from_membership_id), on)
     everything = shares == giver_shares and amount_cents == giver_capital
+    pending = _pending_terminations(session, from_membership_id, on)
+    if pending and shares and not everything:
+        raise RuleViolation("shares", f"a notice ends shares on {pending[0].effective_date.isoformat()}: before "
+                                      "that, transfer everything (§76 instead of the notice) or no shares")
     transfer_id = str(uuid.uuid4())
     common = {"recorded_at": _now(), "actor": actor.user_id, "basis_document": basis_document,
               "transfer_id": transfer_id}
@@ -283,6 +332,14 @@ def transfer(session: Session, actor: Actor, *, from_membership_id: int, to_memb
         session.add(MembershipEvent(membership_id=from_membership_id, kind=EventKind.TRANSFER_ALL.value,
                                     event_date=agreed_on, effective_date=on, recorded_at=_now(),
                                     actor=actor.user_id, reference=transfer_id))
+        # The member leaves by transfer before the notice takes effect: the shares it would end are
+        # gone already. Its terminate entries are reversed, linked to the transfer by reference, so
+        # that reversing the transfer books them again.
+        for entry in pending:
+            session.add(ShareEntry(membership_id=from_membership_id, kind="reversal", delta=-entry.delta,
+                                   effective_date=entry.effective_date, statute_version_id=entry.statute_version_id,
+                                   reverses_id=entry.id, reference=transfer_id, recorded_at=_now(),
+                                   actor=actor.user_id))
     check_membership(session, statutes, giver)
     check_membership(session, statutes, receiver)
     record(session, actor=actor.user_id, action="transfer.book", entity="transfer", entity_id=transfer_id,
@@ -339,6 +396,14 @@ def reverse(session: Session, actor: Actor, *, ledger: str, entry_id: int, reaso
                 raise RuleViolation("entry_id", f"the member was admitted again (no. {later}); reversing this "
                                                 "transfer would revive the old membership")
     if original.transfer_id:
+        # Notices the transfer superseded take effect again: their terminate entries are booked anew.
+        for superseding in session.scalars(select(ShareEntry).where(ShareEntry.reference == original.transfer_id,
+                                                                    ShareEntry.kind == "reversal")):
+            terminate = session.get(ShareEntry, superseding.reverses_id)
+            session.add(ShareEntry(membership_id=terminate.membership_id, kind="terminate", delta=terminate.delta,
+                                   effective_date=terminate.effective_date, notice_id=terminate.notice_id,
+                                   statute_version_id=terminate.statute_version_id, reference=reason,
+                                   recorded_at=_now(), actor=actor.user_id))
         for event in session.scalars(select(MembershipEvent).where(MembershipEvent.reference == original.transfer_id,
                                                                    MembershipEvent.kind == EventKind.TRANSFER_ALL.value)):
             session.add(MembershipEvent(membership_id=event.membership_id, kind=event.kind, event_date=event.event_date,

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from nc_coop.audit.models import AuditEvent
-from nc_coop.db import normalise_url
+from nc_coop.db import postgres_scratch_schema
 from nc_coop.register.ledger import position_on
 from nc_coop.register.models import CapitalEntry, Membership, Notice, ShareEntry
 from nc_coop.register.rules import RuleViolation
@@ -55,19 +55,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if not PG_URL:
         pytest.skip("set NC_COOP_TEST_DATABASE_URL to run the concurrency tests on PostgreSQL "
                     "(row locks and LOCK TABLE are what serializes these bookings there)")
-    schema = f"t_{secrets.token_hex(6)}"
-    admin = create_engine(normalise_url(PG_URL), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = make_url(normalise_url(PG_URL)).update_query_dict({"options": f"-csearch_path={schema}"})
-        try:
-            yield url.render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
+    with postgres_scratch_schema(PG_URL, "t") as url:
+        yield url
 
 
 # --- Running bookings in parallel -------------------------------------------------------------------

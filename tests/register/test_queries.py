@@ -56,3 +56,20 @@ def test_search_by_name_or_number(session: Session, member: Member) -> None:
     assert total == 1 and hits[0].name == "Hoffmann IT GmbH"
     hits, total = search_members(session, "", offset=1, limit=1)
     assert total == 3 and [h.member_no for h in hits] == [2]
+
+
+def test_search_ignores_case_also_for_umlauts_and_takes_wildcards_literally(session: Session, member: Member) -> None:
+    """An office clerk types names as they hear them: "über" must find "Überall", and a "%" or
+    "_" in the box is a character, not a pattern (SQLite's LIKE alone folds ASCII only)."""
+    member("Änne Überall"), member("Jörg Strauß"), member("Zu_100% GmbH", kind="legal_person", shares=3)
+    member("Zu100x GmbH", kind="legal_person", shares=3), member("ÖKO-Laden eG", kind="legal_person", shares=3)
+    names = lambda term: [h.name for h in search_members(session, term)[0]]  # noqa: E731
+    assert names("über") == ["Änne Überall"]
+    assert names("ÜBERALL") == ["Änne Überall"]
+    assert names("jÖrg") == ["Jörg Strauß"]
+    assert names("strauß") == ["Jörg Strauß"]
+    assert names("öko") == ["ÖKO-Laden eG"]
+    assert names("_100%") == ["Zu_100% GmbH"]
+    assert names("zu%") == []  # a literal percent sign right after "zu": no firm has one there
+    assert names("zu_") == ["Zu_100% GmbH"]
+    assert search_members(session, "99999999999")[1] == 0  # beyond the column: nobody, no error

@@ -27,7 +27,7 @@ from nc_coop.register.services import (
 )
 from nc_coop.register.ledger import position_on
 from nc_coop.register.status import Status, status_on
-from tests.register.conftest import OFFICE, make_party
+from tests.register.conftest import OFFICE, STATUTE, make_party
 
 Member = Callable[..., int]
 
@@ -176,3 +176,109 @@ def test_exclusion_and_death_end_the_membership_at_the_fiscal_year_end(session: 
     assert position_on(share_moves(session, excluded), date(2026, 12, 31)) == 0
     with pytest.raises(RuleViolation, match="already ends"):
         record_death(session, OFFICE, membership_id=excluded, died_on=date(2026, 7, 1))
+
+
+# --- §67b/§73: the Geschäftsguthaben on shares ended by a partial notice ------------------------------
+
+NOMINAL = STATUTE.share_nominal_cents
+
+
+def _balance(session: Session, membership_id: int, day: date) -> int:
+    return position_on(capital_moves(session, membership_id), day)
+
+
+def test_a_partial_notice_is_settled_like_an_exit(session: Session, member: Member) -> None:
+    m = member(shares=3)
+    book_capital(session, OFFICE, membership_id=m, kind="deposit", amount_cents=3 * NOMINAL,
+                 value_date=date(2024, 2, 1))
+    receive_notice(session, OFFICE, membership_id=m, received_on=date(2024, 3, 1), shares=2)  # ends 31.12.2026
+    session.commit()
+    before = _count(session)
+    for value_date, amount, field in ((date(2026, 12, 31), NOMINAL, "value_date"),  # not on the day they end
+                                      (date(2026, 6, 1), NOMINAL, "value_date"),  # nor before
+                                      (date(2027, 6, 30), 2 * NOMINAL + 1, "amount_cents")):  # nor beyond the claim
+        with pytest.raises(RuleViolation) as refused:
+            book_capital(session, OFFICE, membership_id=m, kind="payout", amount_cents=amount, value_date=value_date)
+        assert refused.value.field == field
+        session.rollback()
+    assert _count(session) == before
+    # Paid in two instalments within the six months of §73 Abs. 2.
+    book_capital(session, OFFICE, membership_id=m, kind="payout", amount_cents=NOMINAL, value_date=date(2027, 3, 1))
+    payout = book_capital(session, OFFICE, membership_id=m, kind="payout", amount_cents=NOMINAL,
+                          value_date=date(2027, 6, 30))
+    session.commit()
+    assert _balance(session, m, date(2027, 7, 1)) == NOMINAL  # what the one share left is paid up with
+    with pytest.raises(RuleViolation, match="exceeds"):  # the claim is used up: the room is gone
+        book_capital(session, OFFICE, membership_id=m, kind="deposit", amount_cents=1, value_date=date(2027, 8, 1))
+    session.rollback()
+    reverse(session, OFFICE, ledger="capital", entry_id=payout.id, reason="paid to the wrong account")
+    session.commit()  # reversing a payout reopens that much of the claim
+    book_capital(session, OFFICE, membership_id=m, kind="payout", amount_cents=NOMINAL, value_date=date(2027, 7, 15))
+    session.commit()
+    assert _balance(session, m, date(2027, 12, 31)) == NOMINAL
+
+
+def test_shares_ended_unpaid_leave_nothing_to_pay_out(session: Session, member: Member) -> None:
+    """Only the Guthaben above the shares left is a claim: 1 share paid of 3, 2 ended, nothing owed."""
+    m = member(shares=3)
+    book_capital(session, OFFICE, membership_id=m, kind="deposit", amount_cents=NOMINAL, value_date=date(2024, 2, 1))
+    receive_notice(session, OFFICE, membership_id=m, received_on=date(2024, 3, 1), shares=2)
+    session.commit()
+    with pytest.raises(RuleViolation, match="open settlement claim"):
+        book_capital(session, OFFICE, membership_id=m, kind="payout", amount_cents=1, value_date=date(2027, 1, 15))
+    session.rollback()
+
+
+def test_a_deposit_on_the_day_shares_end_buys_no_claim(session: Session, member: Member) -> None:
+    m = member(shares=3)
+    book_capital(session, OFFICE, membership_id=m, kind="deposit", amount_cents=NOMINAL, value_date=date(2024, 2, 1))
+    receive_notice(session, OFFICE, membership_id=m, received_on=date(2024, 3, 1), shares=2)
+    session.commit()
+    with pytest.raises(RuleViolation, match="exceeds"):
+        book_capital(session, OFFICE, membership_id=m, kind="deposit", amount_cents=NOMINAL,
+                     value_date=date(2026, 12, 31))
+    session.rollback()
+
+
+# --- §76 after a notice: leaving by transfer before the notice takes effect ---------------------------
+
+def test_transferring_everything_before_a_notice_takes_effect_supersedes_the_notice(session: Session,
+                                                                                  member: Member) -> None:
+    from nc_coop.register.queries import member_overview  # noqa: PLC0415
+    from nc_coop.register.settlements import open_settlements  # noqa: PLC0415
+
+    leaving, receiver = member("Erika Mustermann", shares=1), member("Max Muster", shares=2)
+    book_capital(session, OFFICE, membership_id=leaving, kind="deposit", amount_cents=NOMINAL,
+                 value_date=date(2024, 2, 1))
+    receive_notice(session, OFFICE, membership_id=leaving, received_on=date(2024, 3, 1))  # exit 31.12.2026
+    session.commit()
+    transfer_id = transfer(session, OFFICE, from_membership_id=leaving, to_membership_id=receiver, shares=1,
+                           amount_cents=NOMINAL, agreed_on=date(2025, 5, 1))
+    session.commit()
+    assert position_on(share_moves(session, leaving), date(2030, 1, 1)) == 0
+    assert status_on(date(2025, 5, 2), events_of(session, leaving), 0) is Status.EXITED
+    assert member_overview(session, leaving, date(2025, 6, 1)).notices == []  # superseded, not pending
+    assert open_settlements(session, date(2027, 7, 1)) == []  # §76: no settlement
+    # Reversing the transfer (say, the receiver's consent was missing) brings the notice back.
+    entry = session.scalar(select(ShareEntry.id).where(ShareEntry.transfer_id == transfer_id,
+                                                       ShareEntry.membership_id == leaving))
+    reverse(session, OFFICE, ledger="shares", entry_id=entry, reason="no consent of the receiver")
+    session.commit()
+    [notice] = member_overview(session, leaving, date(2025, 6, 1)).notices
+    assert (notice.scope, notice.effective_date) == ("all", date(2026, 12, 31))
+    assert position_on(share_moves(session, leaving), date(2026, 12, 31)) == 0
+    assert position_on(share_moves(session, leaving), date(2026, 12, 30)) == 1
+
+
+def test_a_partial_transfer_out_while_a_notice_is_pending_is_refused_with_a_reason(session: Session,
+                                                                                  member: Member) -> None:
+    leaving, receiver = member("Erika Mustermann", shares=3), member("Max Muster", shares=2)
+    receive_notice(session, OFFICE, membership_id=leaving, received_on=date(2024, 3, 1))
+    session.commit()
+    before = _count(session)
+    with pytest.raises(RuleViolation, match="transfer everything") as refused:
+        transfer(session, OFFICE, from_membership_id=leaving, to_membership_id=receiver, shares=1,
+                 amount_cents=0, agreed_on=date(2025, 5, 1))
+    assert refused.value.field == "shares"
+    session.rollback()
+    assert _count(session) == before

@@ -33,6 +33,25 @@ def test_an_exited_member_with_capital_is_open_until_paid(session: Session, memb
     assert open_settlements(session, date(2027, 7, 1)) == []
 
 
+def test_shares_ended_by_partial_notice_are_settled_while_the_membership_runs(session: Session,
+                                                                             member: Member) -> None:
+    m = member("Erika Mustermann", shares=3)
+    book_capital(session, OFFICE, membership_id=m, kind="deposit", amount_cents=30_000, value_date=date(2024, 2, 1))
+    receive_notice(session, OFFICE, membership_id=m, received_on=date(2024, 3, 1), shares=2)  # ends 31.12.2026
+    session.commit()
+    assert open_settlements(session, date(2026, 12, 31)) == []
+    [claim] = open_settlements(session, date(2027, 1, 1))
+    assert (claim.scope, claim.exit_on, claim.due_on, claim.balance_cents, claim.overdue) == (
+        "partial", date(2026, 12, 31), date(2027, 6, 30), 20_000, False)
+    book_capital(session, OFFICE, membership_id=m, kind="payout", amount_cents=5_000, value_date=date(2027, 2, 1))
+    session.commit()
+    [claim] = open_settlements(session, date(2027, 7, 1))
+    assert (claim.balance_cents, claim.overdue) == (15_000, True)
+    book_capital(session, OFFICE, membership_id=m, kind="payout", amount_cents=15_000, value_date=date(2027, 7, 2))
+    session.commit()
+    assert open_settlements(session, date(2027, 7, 3)) == []
+
+
 def test_a_full_transfer_leaves_nothing_to_settle(session: Session, member: Member) -> None:
     giver, receiver = member("Erika Mustermann"), member("Max Muster", shares=2)
     book_capital(session, OFFICE, membership_id=giver, kind="deposit", amount_cents=10_000, value_date=date(2024, 2, 1))
