@@ -33,6 +33,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from nc_coop.appapi import guard
     from nc_coop.appapi import views as appapi_views
     from nc_coop.appapi.lifecycle import InitState
+    from nc_coop.documents import openapi as documents_openapi
+    from nc_coop.documents import views as documents_views
+    from nc_coop.ldapsync import openapi as ldap_openapi
+    from nc_coop.ldapsync import views as ldap_views
     from nc_coop.nextcloud import NextcloudGateway
     from nc_coop.register import admin_views as register_admin_views
     from nc_coop.register import openapi as register_openapi
@@ -42,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from nc_coop.web import views as web_views
 
     settings: Settings = load_settings(os.environ, config)
+    environ = {**os.environ, **{k: str(v) for k, v in (config or {}).items() if v is not None}}
     app = Flask("nc_coop", template_folder=_template_folder(), static_folder=None)
     app.config.update(
         NC_COOP_SETTINGS=settings,
@@ -65,5 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(settlement_views.bp)
     app.register_blueprint(export_views.bp)
     app.register_blueprint(admin_views.bp)
-    openapi.init_app(app, [register_openapi.describe])
+    ldap_views.init_app(app, environ)
+    documents_views.init_app(app, environ)
+    openapi.init_app(app, [register_openapi.describe, ldap_openapi.describe, documents_openapi.describe])
     return app

@@ -16,6 +16,7 @@ import click
 from flask import Flask
 
 from nc_coop.config import ConfigError
+from nc_coop.ldapsync.cli import ldap
 from nc_coop.register.cli import register
 
 log = logging.getLogger("nc_coop")
@@ -58,7 +59,9 @@ def serve() -> None:
 
     app = _app()
     settings = app.config["NC_COOP_SETTINGS"]
-    configure_logging(settings.log_level, settings.secret_values())
+    ldap_settings = app.extensions["nc_coop.ldapsync"].settings
+    redact = settings.secret_values() + (ldap_settings.secret_values() if ldap_settings else ())
+    configure_logging(settings.log_level, redact)
     server = make_server(app, settings)
     where = settings.unix_socket or f"{settings.app_host}:{settings.app_port}"
     log.info("nc_coop %s listening on %s with %d threads", settings.app_version, where, settings.threads)
@@ -132,12 +135,17 @@ def demo(port: int, data_dir: Path) -> None:
     from nc_coop.standin import LifecycleError, NextcloudStandIn  # noqa: PLC0415
     from nc_coop.standin.state import StandInUser, default_users  # noqa: PLC0415
 
-    users = [*default_users(), StandInUser("bea", "Bea Vorstand", ["board"], "bea@example.org", language="de")]
+    from nc_coop.documents import demo as documents_demo  # noqa: PLC0415
+
+    users = [*default_users(), StandInUser("bea", "Bea Vorstand", ["board"], "bea@example.org", language="de"),
+             documents_demo.demo_reader()]
     standin = NextcloudStandIn(users=users, port=port).start()
+    documents_demo.seed_demo_folder(standin.state)
     secret = secrets.token_urlsafe(48)  # a fresh secret each run: nothing to leak, nothing to configure
     app = _app(APP_SECRET=secret, NEXTCLOUD_URL=standin.url, APP_PERSISTENT_STORAGE=str(data_dir.resolve()),
                NC_COOP_ADMIN_GROUPS="admin,board", NC_COOP_DEMO="true", APP_HOST="127.0.0.1",
-               DATABASE_URL=os.environ.get("NC_COOP_DEMO_DATABASE_URL"))
+               DATABASE_URL=os.environ.get("NC_COOP_DEMO_DATABASE_URL"),
+               NC_COOP_DOCUMENTS_FOLDER=documents_demo.FOLDER, NC_COOP_DOCUMENTS_USER=documents_demo.READER)
     settings = app.config["NC_COOP_SETTINGS"]
     configure_logging("WARNING", settings.secret_values())
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the stand-in's access log is noise here
@@ -153,6 +161,8 @@ def demo(port: int, data_dir: Path) -> None:
 
     with app.app_context(), get_db().transaction() as session:
         seed_demo_register(session)  # after /init migrated the database, as in a real install
+        documents_demo.publish_demo_documents(session, app.extensions["nc_coop.gateway"],
+                                              app.extensions["nc_coop.documents"])
     click.echo(
         "\n  nc_coop DEMO: a stand-in replaces Nextcloud; nothing here is real member data.\n"
         f"  Open {standin.url}/ and log in as alice (member), bea (board) or admin.\n"
@@ -190,6 +200,7 @@ def i18n_compile() -> None:
 
 
 cli.add_command(register)
+cli.add_command(ldap)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,6 +3,14 @@
 """Imports every feature's models so that ``metadata`` describes the whole schema (for Alembic)."""
 from nc_coop.audit.models import AuditEvent
 from nc_coop.db import Base
+from nc_coop.documents.models import (
+    DocumentConfirmation,
+    DocumentEvent,
+    DocumentNotification,
+    GeneralAssembly,
+    GovernanceDocument,
+)
+from nc_coop.ldapsync.models import LdapEntry, LdapOrgUser, LdapSyncRun, LdapSyncState
 from nc_coop.register.models import (
     Account,
     CapitalEntry,
@@ -10,11 +18,14 @@ from nc_coop.register.models import (
     MembershipEvent,
     Notice,
     Party,
+    RepresentationEvent,
     ShareEntry,
     StatuteVersionRow,
 )
 
 metadata = Base.metadata
 
-__all__ = ["Account", "AuditEvent", "CapitalEntry", "Membership", "MembershipEvent", "Notice", "Party",
-           "ShareEntry", "StatuteVersionRow", "metadata"]
+__all__ = ["Account", "AuditEvent", "CapitalEntry", "DocumentConfirmation", "DocumentEvent", "DocumentNotification",
+           "GeneralAssembly", "GovernanceDocument", "LdapEntry", "LdapOrgUser", "LdapSyncRun", "LdapSyncState",
+           "Membership", "MembershipEvent", "Notice", "Party", "RepresentationEvent", "ShareEntry",
+           "StatuteVersionRow", "metadata"]

@@ -26,6 +26,8 @@ from nc_coop import create_app, migrate
 from nc_coop.db import get_db, normalise_url, postgres_scratch_schema
 from nc_coop.serve import BackgroundServer, make_server
 from nc_coop.standin import NextcloudStandIn
+from tests.ldap_support import PASSWORDS as LDAP_PASSWORDS
+from tests.ldap_support import Slapd, start_slapd, stop_slapd
 
 ROOT = Path(__file__).resolve().parent.parent
 INFO_XML = ROOT / "appinfo" / "info.xml"
@@ -48,7 +50,7 @@ class _RunLog(logging.Handler):
 RUN_LOG = _RunLog()
 # Credentials the tests send or configure; none of them may ever reach a log line.
 FORBIDDEN_IN_LOGS: set[str] = {TEST_SECRET, "fixture-app-secret-not-real-0123456789", "admin-password",
-                               "alice-password"}
+                               "alice-password", *LDAP_PASSWORDS}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -165,3 +167,17 @@ def appapi_headers(user: str = "", secret: str = TEST_SECRET, app_id: str = "nc_
         "AUTHORIZATION-APP-API": base64.b64encode(f"{user}:{secret}".encode()).decode(),
         "AA-REQUEST-ID": "test" + secrets.token_hex(4), "Accept-Language": language,
     }
+
+
+# --- A throw-away directory -------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
+    """slapd with ldap/demo.ldif for the whole session (read-only use: tests that change the
+    directory start their own with tests.ldap_support.start_slapd)."""
+    workdir = tmp_path_factory.mktemp("slapd")
+    instance = start_slapd(workdir)
+    try:
+        yield instance
+    finally:
+        stop_slapd(workdir)

@@ -48,6 +48,8 @@ def test_the_demo_serves_member_and_admin_pages_behind_the_standin(tmp_path: Pat
         assert "Hoffmann IT GmbH" not in page.text and "Bea Vorstand" not in page.text
         assert "Demo:" in page.text  # the page itself says it is a demo
         assert member.get(f"{base}/index.php/apps/app_api/proxy/nc_coop/admin/", timeout=10).status_code == 403
+        documents = member.get(f"{base}/index.php/apps/app_api/proxy/nc_coop/documents", timeout=10)
+        assert documents.status_code == 200 and "Protokoll der Generalversammlung 2025" in documents.text
 
         # bea is on the board (NC_COOP_ADMIN_GROUPS) without being a Nextcloud admin, German-speaking.
         board = requests.Session()

@@ -27,8 +27,10 @@ def event_hash(prev_hash: str, at: datetime, actor: str, action: str, entity: st
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-# Any constant will do; it names "the audit chain" among PostgreSQL's advisory locks.
-CHAIN_LOCK_KEY = 0x6E63_636F_6F70  # "nccoop"
+# Any 32-bit constant will do; it names "the audit chain" among PostgreSQL's advisory locks. The
+# second key is the schema: advisory locks are per database, and installs (or test and benchmark
+# runs) in other schemas of the same database have chains of their own that must not wait for ours.
+CHAIN_LOCK_KEY = 0x6E63_6F6F  # "ncoo"
 
 
 def lock_chain(session: Session) -> None:
@@ -36,7 +38,8 @@ def lock_chain(session: Session) -> None:
     tail. PostgreSQL: a transaction-scoped advisory lock (re-entrant). SQLite: the write lock."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+        session.execute(text("SELECT pg_advisory_xact_lock(:key, hashtext(current_schema()))"),
+                        {"key": CHAIN_LOCK_KEY})
     else:
         dbapi = connection.connection.dbapi_connection
         if dbapi is not None and not dbapi.in_transaction:

@@ -9,10 +9,10 @@ from nc_coop.nextcloud.errors import (
     NextcloudUnauthorized,
     NextcloudUnavailable,
 )
-from nc_coop.nextcloud.gateway import NextcloudGateway, NextcloudUser
+from nc_coop.nextcloud.gateway import DavDownload, DavEntry, NextcloudGateway, NextcloudUser
 
 __all__ = [
-    "NextcloudError", "NextcloudForbidden", "NextcloudGateway", "NextcloudNotFound",
+    "DavDownload", "DavEntry", "NextcloudError", "NextcloudForbidden", "NextcloudGateway", "NextcloudNotFound",
     "NextcloudPasswordConfirmationRequired", "NextcloudUnauthorized", "NextcloudUnavailable",
     "NextcloudUser",
 ]

@@ -8,13 +8,19 @@ a mutable current user, so one is created per call and never shared between thre
 """
 from __future__ import annotations
 
+import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from datetime import datetime
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import quote
 
 import niquests
 from nc_py_api import NextcloudApp, NextcloudException
+from nc_py_api._exceptions import check_error  # noqa: PLC2701  DAV errors typed like the others
+from nc_py_api.files import FsNode
 
 from nc_coop.config import Settings
 from nc_coop.nextcloud.errors import (
@@ -43,6 +49,77 @@ class NextcloudUser:
     used_bytes: int
 
 
+@dataclass(frozen=True)
+class DavEntry:
+    """A file or folder in a user's files (WebDAV PROPFIND)."""
+
+    path: str  # in the user's files, with a leading "/": "/Governance/Satzung 2025.pdf"
+    name: str
+    is_dir: bool
+    size: int
+    etag: str
+    content_type: str
+    file_id: str
+    last_modified: datetime | None
+
+
+class DavDownload:
+    """An open WebDAV GET: headers at once, the body in chunks, never all in memory.
+    Use as a context manager, or call ``close()``; the connection is released either way."""
+
+    def __init__(self, nc: NextcloudApp, response: Any) -> None:
+        self._nc = nc
+        self._response = response
+        headers = response.headers
+        self.etag: str = (headers.get("ETag") or headers.get("OC-ETag") or "").strip('"')
+        self.content_type: str = headers.get("Content-Type") or "application/octet-stream"
+        length = headers.get("Content-Length")
+        self.size: int | None = int(length) if length and length.isdigit() else None
+
+    def chunks(self, size: int = 64 * 1024) -> Iterator[bytes]:
+        try:
+            for chunk in self._response.iter_content(chunk_size=size):
+                if chunk:
+                    yield chunk
+        except (niquests.exceptions.ConnectionError, niquests.exceptions.Timeout) as exc:
+            raise NextcloudUnavailable("dav_get", None, type(exc).__name__) from None
+
+    def close(self) -> None:
+        try:
+            self._response.close()
+        finally:
+            self._nc._session.adapter.close()  # noqa: SLF001  no public close() in 0.30
+            self._nc._session.adapter_dav.close()  # noqa: SLF001
+
+    def __enter__(self) -> DavDownload:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+_UNSAFE_DAV = re.compile(r"[\x00-\x1f\x7f\\]")
+
+
+def _checked_dav_path(path: str) -> str:
+    """The second line against path traversal (the first is the caller's): an absolute path
+    without '.', '..' or empty segments. Nextcloud refuses '..' too (HTTP 400 InvalidPath)."""
+    if not path.startswith("/") or _UNSAFE_DAV.search(path):
+        raise ValueError(f"not a safe WebDAV path: {path!r}")
+    if path != "/" and any(s in ("", ".", "..") for s in path[1:].rstrip("/").split("/")):
+        raise ValueError(f"not a safe WebDAV path: {path!r}")
+    return path
+
+
+def _dav_entry(node: FsNode) -> DavEntry:
+    return DavEntry(
+        path="/" + node.user_path.rstrip("/"), name=node.name, is_dir=node.is_dir, size=int(node.info.size or 0),
+        etag=(node.etag or "").strip('"'), content_type=node.info.mimetype or "",
+        file_id=str(node.file_id or ""), last_modified=node.info.last_modified,
+    )
+
+
 class NextcloudGateway:
     """Typed calls to Nextcloud with a timeout on every one and errors as typed exceptions."""
 
@@ -61,7 +138,9 @@ class NextcloudGateway:
             )
 
     def _call(self, call: str, user: str, request_id: str | None, fn: Callable[[NextcloudApp], T]) -> T:
-        nc = self._client(user, request_id)
+        return self._run(call, self._client(user, request_id), fn)
+
+    def _run(self, call: str, nc: Any, fn: Callable[[Any], T]) -> T:
         try:
             return fn(nc)
         except NextcloudException as exc:
@@ -108,6 +187,49 @@ class NextcloudGateway:
             language=info.language or "", quota_bytes=int(quota.get("quota", UNLIMITED_QUOTA)),
             used_bytes=int(quota.get("used", 0)),
         )
+
+    def list_folder(self, path: str, as_user: str, request_id: str | None = None) -> list[DavEntry]:
+        """The entries of a folder (PROPFIND depth 1), folders first, then by name."""
+        folder = _checked_dav_path(path)
+        nodes = self._call("dav_propfind", as_user, request_id, lambda nc: nc.files.listdir(folder, depth=1))
+        return sorted((_dav_entry(n) for n in nodes), key=lambda e: (not e.is_dir, e.name.lower()))
+
+    def stat(self, path: str, as_user: str, request_id: str | None = None) -> DavEntry:
+        """One file or folder (PROPFIND depth 0); ``NextcloudNotFound`` when there is none."""
+        target = _checked_dav_path(path)
+        nodes = self._call("dav_propfind", as_user, request_id,
+                           lambda nc: nc.files.listdir(target, depth=0, exclude_self=False))
+        if not nodes:
+            raise NextcloudNotFound("dav_propfind", 404, "not found")
+        return _dav_entry(nodes[0])
+
+    def open_file(self, path: str, as_user: str, request_id: str | None = None) -> DavDownload:
+        """Start a streamed GET of a file; the caller reads ``chunks()`` and closes it."""
+        target = _checked_dav_path(path)
+        nc = self._client(as_user, request_id)
+        try:
+            response = nc._session.adapter_dav.get(  # noqa: SLF001  nc_py_api streams only into files
+                quote(f"/files/{as_user}{target}"), stream=True)
+            if response.status_code >= 400:
+                response.close()
+            check_error(response, "dav_get")
+            return DavDownload(nc, response)
+        except NextcloudException as exc:
+            nc._session.adapter_dav.close()  # noqa: SLF001
+            raise _typed_error("dav_get", exc) from None
+        except (niquests.exceptions.ConnectionError, niquests.exceptions.Timeout) as exc:
+            nc._session.adapter_dav.close()  # noqa: SLF001
+            raise NextcloudUnavailable("dav_get", None, type(exc).__name__) from None
+
+    # --- Notifications --------------------------------------------------------------------------
+
+    def notify(self, user_id: str, subject: str, message: str, link: str, request_id: str | None = None) -> str:
+        """A Nextcloud notification to ``user_id`` (AppAPI sends it to the impersonated user;
+        an empty user is refused with OCS 996). Returns the notification's object id."""
+        if not user_id:
+            raise ValueError("a notification needs a user")
+        return self._call("notify", user_id, request_id,
+                          lambda nc: nc.notifications.create(subject, message, link=link))
 
 
 def _typed_error(call: str, exc: NextcloudException) -> NextcloudError:

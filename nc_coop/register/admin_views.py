@@ -17,12 +17,16 @@ from nc_coop.db import get_db
 from nc_coop.register.bookings import admit_from_form, apply_booking, form_field
 from nc_coop.register.models import Membership
 from nc_coop.register.queries import member_overview, search_members
+from nc_coop.register.representatives import appoint_representative, end_representation, representatives_of
 from nc_coop.register.rules import RuleViolation
 from nc_coop.register.schemas import (
     MAX_ID,
     AdmitSchema,
+    AppointSchema,
     BookingSchema,
+    EndRepresentationSchema,
     MemberOverviewOut,
+    RepresentativesOut,
     SearchHitOut,
     SearchSchema,
     parse_euro_cents,
@@ -37,9 +41,10 @@ def _actor() -> Actor:
     return Actor(g.user_id, g.request_id)
 
 
-def _form_data(schema: Schema) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+def _form_data(schema: Schema, skip: tuple[str, ...] = ()) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
     """Validate a submitted form; empty fields count as absent. Euro amounts become cents."""
-    raw = {k: v.strip() for k, v in request.form.items() if k != "csrf_token" and v.strip() != ""}
+    raw = {k: v.strip() for k, v in request.form.items()
+           if k != "csrf_token" and k not in skip and v.strip() != ""}
     errors: dict[str, list[str]] = {}
     if "amount" in raw:
         try:
@@ -121,9 +126,45 @@ def member(membership_id: int) -> ResponseReturnValue:
                 session.rollback()
     if booked is not None:
         return redirect(rel_url_for("register_admin.member", membership_id=membership_id, booked=1), 303)
+    return _member_page(membership_id, booking_errors=errors)
+
+
+def _member_page(membership_id: int, *, booking_errors: dict[str, list[str]] | None = None,
+                 representative_errors: dict[str, list[str]] | None = None) -> ResponseReturnValue:
+    session = get_db().session
     overview = member_overview(session, membership_id, date.today())
-    return render_template("register/admin_member.html", overview=overview, errors=errors, form=request.form,
-                           booked=request.args.get("booked") == "1"), (422 if errors else 200)
+    errors = booking_errors or representative_errors or {}
+    return render_template("register/admin_member.html", overview=overview, errors=booking_errors or {},
+                           rep_errors=representative_errors or {}, form=request.form,
+                           representatives=representatives_of(session, overview.party_id),
+                           booked=request.args.get("booked") == "1",
+                           appointed=request.args.get("appointed") == "1"), (422 if errors else 200)
+
+
+@bp.post("/admin/members/<int:membership_id>/representatives")
+@coop_admin_required
+def appoint(membership_id: int) -> ResponseReturnValue:
+    """Appoint (the form's default) or, with ``end=1``, end an appointment."""
+    membership = _membership_or_404(membership_id)
+    ending = request.form.get("end") == "1"
+    data, errors = _form_data(EndRepresentationSchema() if ending else AppointSchema(), skip=("end",))
+    if data is not None:
+        try:
+            _representation_change(membership, data, ending)
+        except RuleViolation as exc:
+            errors = {exc.field: [exc.reason]}
+            get_db().session.rollback()
+        else:
+            return redirect(rel_url_for("register_admin.member", membership_id=membership_id, appointed=1), 303)
+    return _member_page(membership_id, representative_errors=errors)
+
+
+def _representation_change(membership: Membership, data: dict[str, Any], ending: bool) -> None:
+    kwargs = {"organisation_party_id": membership.party_id, "request_id": g.request_id, **data}
+    if ending:
+        end_representation(get_db().session, g.user_id, **kwargs)
+    else:
+        appoint_representative(get_db().session, g.user_id, **kwargs)
 
 
 # --- JSON API ---------------------------------------------------------------------------------------
@@ -168,3 +209,34 @@ def api_book(membership_id: int) -> ResponseReturnValue:
     except RuleViolation as exc:
         return _unprocessable({exc.field: [exc.reason]})
     return jsonify(result), 201
+
+
+@bp.get("/api/v1/admin/members/<int:membership_id>/representatives")
+@coop_admin_required
+def api_representatives(membership_id: int) -> ResponseReturnValue:
+    membership = _membership_or_404(membership_id)
+    return jsonify(RepresentativesOut().dump({"representatives": representatives_of(get_db().session,
+                                                                                    membership.party_id)}))
+
+
+@bp.post("/api/v1/admin/members/<int:membership_id>/representatives")
+@coop_admin_required
+def api_appoint(membership_id: int) -> ResponseReturnValue:
+    return _api_representation_change(membership_id, ending=False)
+
+
+@bp.post("/api/v1/admin/members/<int:membership_id>/representatives/end")
+@coop_admin_required
+def api_end_representation(membership_id: int) -> ResponseReturnValue:
+    return _api_representation_change(membership_id, ending=True)
+
+
+def _api_representation_change(membership_id: int, *, ending: bool) -> ResponseReturnValue:
+    membership = _membership_or_404(membership_id)
+    data = _json_data(EndRepresentationSchema() if ending else AppointSchema())
+    try:
+        _representation_change(membership, data, ending)
+    except RuleViolation as exc:
+        return _unprocessable({exc.field: [exc.reason]})
+    body = RepresentativesOut().dump({"representatives": representatives_of(get_db().session, membership.party_id)})
+    return jsonify(body), 201

@@ -5,7 +5,9 @@
 Only click is imported at module level, so that ``nc-coop --help`` stays fast."""
 from __future__ import annotations
 
+import dataclasses
 import getpass
+import json
 import os
 import sys
 import tempfile
@@ -122,3 +124,88 @@ def _write_file(chunks: Iterator[bytes], output: Path) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+@register.group()
+def statute() -> None:
+    """Statute (Satzung) versions: the parameters the register computes with, by registration date."""
+
+
+@statute.command("add")
+@click.option("--version", "number", type=int, required=True, help="Version number, 1, 2, ... (unique).")
+@click.option("--adopted", type=click.DateTime(formats=["%Y-%m-%d"]), required=True,
+              help="Date the general assembly adopted it, YYYY-MM-DD.")
+@click.option("--registered", type=click.DateTime(formats=["%Y-%m-%d"]), required=True,
+              help="Date of entry in the cooperative register, YYYY-MM-DD: it is in force from then (§16 GenG).")
+@click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="JSON file with the parameters (see `statute show` of an existing version).")
+@click.option("--document", default=None, help="Reference to the statute document.")
+def statute_add(number: int, adopted: datetime, registered: datetime, params_file: Path, document: str | None) -> None:
+    """Add a statute version; versions are never changed, a new one supersedes from its registration."""
+    from nc_coop.cli import _app_context  # noqa: PLC0415
+    from nc_coop.db import get_db  # noqa: PLC0415
+    from nc_coop.register.statute import StatuteParams  # noqa: PLC0415
+    from nc_coop.register.statutes import add_statute_version, params_from_json  # noqa: PLC0415
+
+    try:
+        text = params_file.read_text(encoding="utf-8")
+        raw = json.loads(text)
+        known = {f.name for f in dataclasses.fields(StatuteParams)}
+        unknown = sorted(set(raw) - known) if isinstance(raw, dict) else []
+        if unknown:
+            raise ValueError(f"unknown parameter(s) {', '.join(unknown)}")
+        params = params_from_json(text)
+    except TypeError as exc:  # a required parameter is missing
+        missing = str(exc).rpartition("argument")[2].strip(": ")
+        raise click.ClickException(f"{params_file.name}: missing parameter {missing}") from None
+    except (ValueError, KeyError, AttributeError) as exc:  # JSON syntax or an invalid value
+        raise click.ClickException(f"{params_file.name}: {exc}") from None
+    actor = _actor()
+    with _app_context():
+        try:
+            with get_db().transaction() as session:
+                from sqlalchemy import select  # noqa: PLC0415
+
+                from nc_coop.register.models import StatuteVersionRow  # noqa: PLC0415
+
+                if session.scalar(select(StatuteVersionRow.id).where(StatuteVersionRow.version == number)):
+                    raise click.ClickException(f"--version: version {number} exists already; add version "
+                                               f"{number + 1} instead (versions are never changed)")
+                add_statute_version(session, actor=actor.user_id, version=number, adopted_at=adopted.date(),
+                                    registered_at=registered.date(), params=params, document_ref=document,
+                                    request_id=actor.request_id)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"Statute version {number} is in force from {registered.date().strftime('%d.%m.%Y')}.")
+
+
+@statute.command("list")
+def statute_list() -> None:
+    """Every version with its dates."""
+    from sqlalchemy import select  # noqa: PLC0415
+
+    from nc_coop.cli import _app_context  # noqa: PLC0415
+    from nc_coop.db import get_db  # noqa: PLC0415
+    from nc_coop.register.models import StatuteVersionRow  # noqa: PLC0415
+
+    with _app_context(), get_db().transaction() as session:
+        for row in session.scalars(select(StatuteVersionRow).order_by(StatuteVersionRow.registered_at)):
+            click.echo(f"{row.version}\tadopted {row.adopted_at.isoformat()}\tin force from "
+                       f"{row.registered_at.isoformat()}\t{row.document_ref or ''}")
+
+
+@statute.command("show")
+@click.argument("number", type=int)
+def statute_show(number: int) -> None:
+    """The parameters of version NUMBER as JSON (a starting point for the next version)."""
+    from sqlalchemy import select  # noqa: PLC0415
+
+    from nc_coop.cli import _app_context  # noqa: PLC0415
+    from nc_coop.db import get_db  # noqa: PLC0415
+    from nc_coop.register.models import StatuteVersionRow  # noqa: PLC0415
+
+    with _app_context(), get_db().transaction() as session:
+        params = session.scalar(select(StatuteVersionRow.params).where(StatuteVersionRow.version == number))
+    if params is None:
+        raise click.ClickException(f"no statute version {number}")
+    click.echo(json.dumps(json.loads(params), indent=2, sort_keys=True))

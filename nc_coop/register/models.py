@@ -75,6 +75,7 @@ class Account(Base):
     party_id: Mapped[int] = mapped_column(ForeignKey("party.id"))
     role: Mapped[str] = mapped_column(String(20))  # self | representative
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # gone from LDAP (sync)
 
 
 class Membership(Base):
@@ -173,3 +174,22 @@ class CapitalEntry(Base):
 
 APPEND_ONLY_TABLES = ("statute_version", "membership", "membership_event", "notice", "share_entry",
                       "capital_entry")
+
+
+class RepresentationEvent(Base):
+    """A natural person appointed to act for an organisation party (board of an association,
+    managing director, authorised officer, ...) or the end of that appointment. Append-only:
+    who represents an organisation on a day is derived from these events."""
+
+    __tablename__ = "representation_event"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    organisation_party_id: Mapped[int] = mapped_column(ForeignKey("party.id"), index=True)
+    person_party_id: Mapped[int] = mapped_column(ForeignKey("party.id"))
+    role: Mapped[str] = mapped_column(String(30))
+    action: Mapped[str] = mapped_column(String(10))  # appoint | end
+    effective_date: Mapped[date] = mapped_column(Date)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))  # the person's Nextcloud login
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(255))
+    basis_document: Mapped[str | None] = mapped_column(String(255))

@@ -9,12 +9,16 @@ from apispec import APISpec
 
 from nc_coop.register.schemas import (
     AdmitSchema,
+    AppointSchema,
     BookingOut,
     BookingResultOut,
     BookingSchema,
     MemberOverviewOut,
     MembershipsOut,
+    EndRepresentationSchema,
     NoticeOut,
+    RepresentativeOut,
+    RepresentativesOut,
     SearchHitOut,
     SearchResultOut,
     SearchSchema,
@@ -52,11 +56,14 @@ def describe(spec: APISpec) -> None:
     for name, schema in (("Notice", NoticeOut), ("Booking", BookingOut), ("MemberOverview", MemberOverviewOut),
                          ("Memberships", MembershipsOut), ("SearchHit", SearchHitOut),
                          ("SearchResult", SearchResultOut), ("Settlement", SettlementOut),
-                         ("Settlements", SettlementsOut)):
+                         ("Settlements", SettlementsOut), ("Representative", RepresentativeOut),
+                         ("Representatives", RepresentativesOut)):
         output_schema(spec, name, schema)
     spec.components.schema("BookingResult", {"minProperties": 1}, schema=BookingResultOut)
     spec.components.schema("Admission", schema=AdmitSchema)
     spec.components.schema("BookingRequest", schema=BookingSchema)
+    spec.components.schema("Appointment", schema=AppointSchema)
+    spec.components.schema("AppointmentEnd", schema=EndRepresentationSchema)
 
     spec.path("/api/v1/memberships", operations={"get": {
         "operationId": "listMyMemberships", "tags": ["member"], "security": security(),
@@ -105,6 +112,36 @@ def describe(spec: APISpec) -> None:
         "responses": {"201": _json("BookingResult", "What the booking created"),
                       **error_responses(401, 403, 404, 413, 422, 502, 503)},
     }})
+    spec.path("/api/v1/admin/members/{membership_id}/representatives", parameters=[MEMBERSHIP_ID], operations={
+        "get": {
+            "operationId": "listRepresentatives", "tags": ["admin"], "security": security(),
+            "summary": "Who acts for a member organisation, past and present (cooperative admins)",
+            "responses": {"200": _json("Representatives", "Every appointment, the earliest first"),
+                          **error_responses(401, 403, 404, 502, 503)},
+        },
+        "post": {
+            "operationId": "appointRepresentative", "tags": ["admin"], "security": security(csrf=True),
+            "summary": "Appoint a natural person to act for the member organisation (cooperative admins)",
+            "description": "With nextcloud_user, that login sees the organisation's entry while the "
+                           "appointment runs.",
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": "Appointment", "example": {"role": "board_member", "effective_date": "2024-03-01",
+                                                     "given_names": "Erika", "family_name": "Mustermann",
+                                                     "nextcloud_user": "erika"}}}},
+            "responses": {"201": _json("Representatives", "Every appointment after this one"),
+                          **error_responses(401, 403, 404, 413, 422, 502, 503)},
+        },
+    })
+    spec.path("/api/v1/admin/members/{membership_id}/representatives/end", parameters=[MEMBERSHIP_ID],
+              operations={"post": {
+                  "operationId": "endRepresentation", "tags": ["admin"], "security": security(csrf=True),
+                  "summary": "End an appointment on its last day (cooperative admins)",
+                  "requestBody": {"required": True, "content": {"application/json": {
+                      "schema": "AppointmentEnd", "example": {"person_party_id": 7, "role": "board_member",
+                                                              "effective_date": "2025-12-31"}}}},
+                  "responses": {"201": _json("Representatives", "Every appointment after this end"),
+                                **error_responses(401, 403, 404, 413, 422, 502, 503)},
+              }})
     spec.path("/api/v1/admin/settlements", operations={"get": {
         "operationId": "listOpenSettlements", "tags": ["admin"], "security": security(),
         "summary": "Members who have left and are still to be paid out (cooperative admins)",

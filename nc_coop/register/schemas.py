@@ -10,10 +10,12 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from nc_coop.register.representatives import ROLES
 from nc_coop.register.statute import PartyKind
 from nc_coop.register.status import Status
 
 PARTY_KINDS = [k.value for k in PartyKind]
+REPRESENTATIVE_ROLES = list(ROLES)
 BOOKING_TYPES = ["subscribe", "deposit", "payout", "profit_credit", "loss_write_off", "notice", "transfer", "reversal",
                  "exclusion", "death"]
 # The database's integers: member numbers are INTEGER, ids BIGINT. Larger numbers are refused (422),
@@ -182,3 +184,42 @@ class SettlementOut(Schema):
 
 class SettlementsOut(Schema):
     settlements = fields.List(fields.Nested(SettlementOut))
+
+
+class AppointSchema(Schema):
+    """Appoint a representative of an organisation: an existing person (``person_party_id``) or a
+    new one by name."""
+
+    role = fields.String(required=True, validate=validate.OneOf(REPRESENTATIVE_ROLES))
+    effective_date = fields.Date(required=True)
+    person_party_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+    given_names = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
+    family_name = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
+    email = fields.Email(load_default=None, validate=STORABLE)
+    nextcloud_user = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
+    basis_document = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
+
+    @validates_schema
+    def _person(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("person_party_id") is None and not (data.get("family_name") or "").strip():
+            raise ValidationError(str(_l("A person needs a family name.")), "family_name")
+
+
+class EndRepresentationSchema(Schema):
+    person_party_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    role = fields.String(required=True, validate=validate.OneOf(REPRESENTATIVE_ROLES))
+    effective_date = fields.Date(required=True, metadata={"description": "the last day of the appointment"})
+    basis_document = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
+
+
+class RepresentativeOut(Schema):
+    person_party_id = fields.Integer()
+    name = fields.String()
+    role = fields.String(validate=validate.OneOf(REPRESENTATIVE_ROLES))
+    since = fields.Date()
+    until = fields.Date(allow_none=True, metadata={"description": "last day; null while the appointment runs"})
+    nextcloud_user = fields.String(allow_none=True)
+
+
+class RepresentativesOut(Schema):
+    representatives = fields.List(fields.Nested(RepresentativeOut))

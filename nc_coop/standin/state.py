@@ -110,6 +110,7 @@ class StandInState:
     notifications: list[dict[str, Any]] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     sessions: dict[str, str] = field(default_factory=dict)  # stand-in login cookie → user id
+    files: dict[tuple[str, str], Any] = field(default_factory=dict)  # (owner, path) → dav.DavNode
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def groups(self) -> list[str]:

@@ -12,10 +12,10 @@ from datetime import UTC, date, datetime
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from nc_coop.register.models import Account, Membership
+from nc_coop.register.models import Account, Membership, RepresentationEvent
 from nc_coop.register.services import admit_member, book_capital
 from nc_coop.standin import NextcloudStandIn, StandInUser
 from nc_coop.web.csrf import csrf_token
@@ -96,7 +96,8 @@ def test_the_list_api_names_only_own_memberships(client: FlaskClient, register: 
 
 ADMIN_PAGES = ["/admin/members", "/admin/members?q=Bob", "/admin/members/new", "/admin/members/{alice}",
                "/admin/members/{org}", "/admin/members/9999", "/api/v1/admin/members", "/api/v1/admin/members/{bob}",
-               "/api/v1/admin/members/9999"]
+               "/api/v1/admin/members/9999", "/api/v1/admin/members/{org}/representatives",
+               "/api/v1/admin/members/9999/representatives"]
 
 
 @pytest.mark.parametrize("user", [None, "alice", "bob", "rita"])
@@ -118,7 +119,8 @@ def test_admins_see_the_desk(client: FlaskClient, register: dict[str, int], page
 def test_members_cannot_book(app: Flask, client: FlaskClient, register: dict[str, int], user: str) -> None:
     with app.app_context():
         token = csrf_token(user)
-    for path in (f"/admin/members/{register['alice']}", "/admin/members/new"):
+    for path in (f"/admin/members/{register['alice']}", "/admin/members/new",
+                 f"/admin/members/{register['org']}/representatives"):
         response = client.post(path, data={"csrf_token": token, "type": "deposit", "date": "2024-02-01",
                                            "amount": "10"}, headers=appapi_headers(user))
         assert response.status_code == 403
@@ -126,5 +128,12 @@ def test_members_cannot_book(app: Flask, client: FlaskClient, register: dict[str
                            json={"type": "deposit", "date": "2024-02-01", "amount_cents": 1000},
                            headers={**appapi_headers(user), "X-CSRF-Token": token})
     assert response.status_code == 403
+    for path in ("representatives", "representatives/end"):  # rita may not appoint herself anywhere
+        response = client.post(f"/api/v1/admin/members/{register['org']}/{path}",
+                               json={"role": "board_member", "effective_date": "2024-02-01", "family_name": "X",
+                                     "person_party_id": 1, "nextcloud_user": user},
+                               headers={**appapi_headers(user), "X-CSRF-Token": token})
+        assert response.status_code == 403
     with Session(app.extensions["nc_coop.db"].engine) as session:
         assert session.get(Membership, register["alice"]) is not None
+        assert session.scalar(select(func.count()).select_from(RepresentationEvent)) == 0
