@@ -22,7 +22,7 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from nc_coop.register.ledger import Move, Window, position_on
 from nc_coop.register.representatives import inactive_representative_accounts
@@ -43,6 +43,7 @@ class Booking:
     recorded_at: str
     reference: str | None
     reverses_id: int | None
+    basis_document: str | None = None  # the letter, resolution or contract the booking rests on
 
 
 @dataclass(frozen=True)
@@ -155,10 +156,11 @@ def _ledger_rows(membership_id: int) -> Any:
     shares = select(literal("shares", String).label("ledger"), ShareEntry.id, ShareEntry.kind,
                     ShareEntry.delta.label("amount"), ShareEntry.effective_date,
                     type_coerce(ShareEntry.recorded_at, _IsoTime).label("recorded_at"), ShareEntry.reference,
-                    ShareEntry.reverses_id).where(ShareEntry.membership_id == membership_id)
+                    ShareEntry.reverses_id, ShareEntry.basis_document).where(ShareEntry.membership_id == membership_id)
     capital = select(literal("capital", String), CapitalEntry.id, CapitalEntry.kind, CapitalEntry.amount_cents,
                      CapitalEntry.value_date, CapitalEntry.recorded_at, CapitalEntry.reference,
-                     CapitalEntry.reverses_id).where(CapitalEntry.membership_id == membership_id)
+                     CapitalEntry.reverses_id, CapitalEntry.basis_document).where(
+                         CapitalEntry.membership_id == membership_id)
     return union_all(shares, capital)
 
 
@@ -197,9 +199,15 @@ class SearchHit:
 def _notice_stands() -> Any:
     """A notice whose terminate entry has not been reversed (by a correction, or superseded by a
     §76 transfer of everything before it took effect)."""
-    reversed_ids = select(ShareEntry.reverses_id).where(ShareEntry.reverses_id.is_not(None))
     return exists(select(ShareEntry.id).where(ShareEntry.notice_id == Notice.id, ShareEntry.kind == "terminate",
-                                              ShareEntry.id.not_in(reversed_ids)))
+                                              not_reversed(ShareEntry)))
+
+
+def not_reversed(entry: Any) -> Any:
+    """No reversal points at this ledger row: a correlated NOT EXISTS on the unique reverses_id
+    index (a NOT IN over every reversal would read the whole ledger on each call)."""
+    reversal = aliased(entry)
+    return ~exists(select(reversal.id).where(reversal.reverses_id == entry.id))
 
 
 def search_members(session: Session, term: str = "", *, offset: int = 0, limit: int = 50) -> tuple[list[SearchHit], int]:

@@ -109,6 +109,8 @@ class BookingOut(Schema):
     recorded_at = fields.String()
     reference = fields.String(allow_none=True)
     reverses_id = fields.Integer(allow_none=True)
+    basis_document = fields.String(allow_none=True, metadata={
+        "description": "the letter, resolution or contract the booking rests on"})
 
 
 class NoticeOut(Schema):

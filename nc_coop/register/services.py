@@ -18,6 +18,7 @@ from nc_coop.audit.chain import lock_chain, record
 from nc_coop.register import rules
 from nc_coop.register.ledger import Move, Window, check_capital, check_shares, open_partial_claim, position_on
 from nc_coop.register.models import CapitalEntry, Membership, MembershipEvent, Notice, Party, ShareEntry
+from nc_coop.register.queries import not_reversed
 from nc_coop.register.rules import RuleViolation
 from nc_coop.register.statute import PartyKind
 from nc_coop.register.status import Event, EventKind, exit_event
@@ -111,11 +112,10 @@ def _capital_inputs(session: Session, statutes: Statutes, membership: Membership
 
 def partial_notice_dates(session: Session, membership_id: int) -> list[date]:
     """Days on which shares end by a partial notice (§67b) that has not been reversed."""
-    reversed_ids = select(ShareEntry.reverses_id).where(ShareEntry.reverses_id.is_not(None))
     return list(session.scalars(
         select(ShareEntry.effective_date).join(Notice, Notice.id == ShareEntry.notice_id)
         .where(ShareEntry.membership_id == membership_id, ShareEntry.kind == "terminate",
-               Notice.scope == "partial", ShareEntry.id.not_in(reversed_ids))))
+               Notice.scope == "partial", not_reversed(ShareEntry))))
 
 
 def payout_moves(session: Session, membership_id: int) -> list[Move]:
@@ -282,10 +282,9 @@ def receive_notice(session: Session, actor: Actor, *, membership_id: int, receiv
 
 def _pending_terminations(session: Session, membership_id: int, after: date) -> list[ShareEntry]:
     """Terminate entries of notices (§65, §67b) that take effect after ``after`` and stand."""
-    reversed_ids = select(ShareEntry.reverses_id).where(ShareEntry.reverses_id.is_not(None))
     return list(session.scalars(select(ShareEntry).where(
         ShareEntry.membership_id == membership_id, ShareEntry.kind == "terminate", ShareEntry.effective_date > after,
-        ShareEntry.id.not_in(reversed_ids)).order_by(ShareEntry.effective_date, ShareEntry.id)))
+        not_reversed(ShareEntry)).order_by(ShareEntry.effective_date, ShareEntry.id)))
 
 
 def transfer(session: Session, actor: Actor, *, from_membership_id: int, to_membership_id: int, shares: int,

@@ -95,11 +95,12 @@ def test_an_invalid_booking_shows_the_error_at_the_field_and_writes_nothing(
 
 def test_a_valid_booking_is_shown_with_its_dates(app: Flask, client: FlaskClient, engine: Engine, erika: int) -> None:
     response = _post(app, client, f"/admin/members/{erika}",
-                     {"type": "deposit", "date": "2024-02-01", "amount": "123,45", "reference": "SEPA-42"},
-                     language="de")
+                     {"type": "deposit", "date": "2024-02-01", "amount": "123,45", "reference": "SEPA-42",
+                      "basis_document": "Kontoauszug 2024/02"}, language="de")
     assert response.status_code == 303
     page = client.get(f"/admin/members/{erika}", headers=appapi_headers("admin", language="de")).get_data(as_text=True)
     assert "123,45\xa0€" in page and "SEPA-42" in page and "01.02.2024" in page
+    assert "Grundlage: Kontoauszug 2024/02" in page  # the document a booking rests on
     assert "76,55\xa0€" in page  # still to be paid on 2 × 100 €
 
 
