@@ -460,11 +460,14 @@ def child_sync(kind: str, profile_lines: int) -> dict[str, Any]:
     seconds = ended - started
     phases = {}
     if "users" in marks and "groups" in marks and len(writes) >= 2:
-        # run_sync reads users, then groups; its last two write steps come after the users are
-        # written and after the groups are; the organisation users and the commit follow.
-        phases = {"start + read users": marks["users"] - started, "read groups": marks["groups"] - marks["users"],
-                  "diff + write users": writes[-2] - marks["groups"], "write groups": writes[-1] - writes[-2],
-                  "org users + commit": ended - writes[-1]}
+        # run_sync reads groups, then users, in a thread of its own, and writes each page (with its
+        # users' organisation users) while later ones are read; "groups"/"users" mark the last
+        # page read. Its first "write" step comes when the writer has caught up with the read,
+        # its last after the missing entries and the remaining organisation users; the commit follows.
+        phases = {"start + read groups": marks["groups"] - started,
+                  "read users (pages written meanwhile)": marks["users"] - marks["groups"],
+                  "writes still queued after the read": writes[0] - marks["users"],
+                  "missing + org users left": writes[-1] - writes[0], "commit": ended - writes[-1]}
     engine.dispose()
     if profiler:
         import io  # noqa: PLC0415
@@ -786,7 +789,9 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, Any]], start_l
          [f"{r['raw']['counts']['users']:,}/{r['raw']['counts']['groups']:,}/{r['raw']['counts']['member_values']:,}"
           if ok(r, "raw") else "-" for r in results.values()])
     line("(c) full sync into an empty register", [cell(d, "full") for d in dbs])
-    for phase in ("start + read users", "read groups", "diff + write users", "write groups", "org users + commit"):
+    names = next((list(r["full"]["phases"]) for r in results.values() if ok(r, "full") and r["full"].get("phases")),
+                 [])
+    for phase in names:
         line(f"    {phase}", [f"{r['full']['phases'][phase]:.2f} s" if ok(r, "full") and r["full"].get("phases")
                                else "-" for r in results.values()])
     line("(d) no-change incremental sync", [cell(d, "no_change") for d in dbs], f"<= {TARGETS['no_change_s']:g} s")

@@ -68,8 +68,13 @@ def normalise_dn(dn: str) -> str:
     return ",".join("=".join(p.strip() for p in rdn.split("=", 1)) for rdn in dn.split(",")).lower()
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
 def canonical(attrs: Mapping[str, Any]) -> str:
-    return json.dumps(attrs, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """The stored form of an entry's attributes (what ``attr_hash`` hashes): JSON with sorted
+    keys, as ``json.dumps(attrs, sort_keys=True, ensure_ascii=False, separators=(",", ":"))``."""
+    return _CANONICAL.encode(attrs)
 
 
 def text_hash(text: str) -> str:
@@ -166,14 +171,16 @@ class EntryPlan:
 
 
 def plan_entries(stored: Mapping[str, Stored], seen: Iterable[DirRecord], *, find_missing: bool,
-                 missing_runs: int) -> EntryPlan:
+                 missing_runs: int, seen_ids: set[str] | None = None) -> EntryPlan:
     """Compare what the directory returned with what is stored (both keyed by entryUUID).
 
     ``find_missing`` only for a complete full read: an incremental or cut-short read says nothing
     about entries it did not return. An entry missed ``missing_runs`` full runs in a row is to be
-    disabled; a missing or disabled entry that is seen again is restored."""
+    disabled; a missing or disabled entry that is seen again is restored. ``seen_ids``: the
+    entryUUIDs of earlier pages of the same read (updated here), when a read is planned page by
+    page; the missing ones are then found by ``plan_missing`` once the read has ended."""
     plan = EntryPlan()
-    seen_ids: set[str] = set()
+    seen_ids = set() if seen_ids is None else seen_ids
     for record in seen:
         if record.entry_uuid in seen_ids:
             plan.duplicates.append(record.entry_uuid)
@@ -190,14 +197,24 @@ def plan_entries(stored: Mapping[str, Stored], seen: Iterable[DirRecord], *, fin
         else:
             plan.unchanged.append(old)
     if find_missing:
-        for uuid, old in stored.items():
-            if uuid in seen_ids or old.disabled:
-                continue
-            runs = old.missing_full_runs + 1
-            plan.missing.append((old, runs))
-            if runs >= missing_runs:
-                plan.to_disable.append(old)
+        plan.missing, plan.to_disable = plan_missing(stored, seen_ids, missing_runs=missing_runs)
     return plan
+
+
+def plan_missing(stored: Mapping[str, Stored], seen_ids: set[str], *,
+                 missing_runs: int) -> tuple[list[tuple[Stored, int]], list[Stored]]:
+    """After a complete full read: the stored entries it did not return (with the number of full
+    runs in a row they have been missed), and those of them that reach ``missing_runs``."""
+    missing: list[tuple[Stored, int]] = []
+    to_disable: list[Stored] = []
+    for uuid, old in stored.items():
+        if uuid in seen_ids or old.disabled:
+            continue
+        runs = old.missing_full_runs + 1
+        missing.append((old, runs))
+        if runs >= missing_runs:
+            to_disable.append(old)
+    return missing, to_disable
 
 
 def plan_memberships(desired: Mapping[int, set[int]], active: Mapping[int, Mapping[int, int]], *,
