@@ -199,7 +199,10 @@ class SearchHit:
 def _notice_stands() -> Any:
     """A notice whose terminate entry has not been reversed (by a correction, or superseded by a
     §76 transfer of everything before it took effect)."""
-    return exists(select(ShareEntry.id).where(ShareEntry.notice_id == Notice.id, ShareEntry.kind == "terminate",
+    # membership_id first: share_entry's index on (membership_id, effective_date) finds the few
+    # rows; notice_id alone has no index and would scan the whole ledger.
+    return exists(select(ShareEntry.id).where(ShareEntry.membership_id == Notice.membership_id,
+                                              ShareEntry.notice_id == Notice.id, ShareEntry.kind == "terminate",
                                               not_reversed(ShareEntry)))
 
 
