@@ -38,6 +38,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from nc_coop.ldapsync import openapi as ldap_openapi
     from nc_coop.ldapsync import views as ldap_views
     from nc_coop.nextcloud import NextcloudGateway
+    from nc_coop.quota import openapi as quota_openapi
+    from nc_coop.quota import views as quota_views
     from nc_coop.register import admin_views as register_admin_views
     from nc_coop.register import openapi as register_openapi
     from nc_coop.register import export_views, settlement_views
@@ -72,5 +74,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_views.bp)
     ldap_views.init_app(app, environ)
     documents_views.init_app(app, environ)
-    openapi.init_app(app, [register_openapi.describe, ldap_openapi.describe, documents_openapi.describe])
+    quota_views.init_app(app, environ)
+    openapi.init_app(app, [register_openapi.describe, ldap_openapi.describe, documents_openapi.describe,
+                           quota_openapi.describe])
     return app

@@ -17,6 +17,7 @@ from flask import Flask
 
 from nc_coop.config import ConfigError
 from nc_coop.ldapsync.cli import ldap
+from nc_coop.quota.cli import quota
 from nc_coop.register.cli import register
 
 log = logging.getLogger("nc_coop")
@@ -60,8 +61,11 @@ def serve() -> None:
     app = _app()
     settings = app.config["NC_COOP_SETTINGS"]
     ldap_settings = app.extensions["nc_coop.ldapsync"].settings
-    redact = settings.secret_values() + (ldap_settings.secret_values() if ldap_settings else ())
+    quota_settings = app.extensions["nc_coop.quota"]
+    redact = settings.secret_values() + (ldap_settings.secret_values() if ldap_settings else ()) \
+        + quota_settings.secret_values()
     configure_logging(settings.log_level, redact)
+    app.extensions["nc_coop.quota.runner"].start_schedule()  # retries due quota changes (serving only)
     server = make_server(app, settings)
     where = settings.unix_socket or f"{settings.app_host}:{settings.app_port}"
     log.info("nc_coop %s listening on %s with %d threads", settings.app_version, where, settings.threads)
@@ -201,6 +205,7 @@ def i18n_compile() -> None:
 
 cli.add_command(register)
 cli.add_command(ldap)
+cli.add_command(quota)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

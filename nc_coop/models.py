@@ -11,6 +11,14 @@ from nc_coop.documents.models import (
     GovernanceDocument,
 )
 from nc_coop.ldapsync.models import LdapEntry, LdapOrgUser, LdapSyncRun, LdapSyncState
+from nc_coop.quota.models import (
+    QuotaAllocation,
+    QuotaChange,
+    QuotaOverride,
+    QuotaPolicyVersion,
+    QuotaRequest,
+    QuotaUserState,
+)
 from nc_coop.register.models import (
     Account,
     CapitalEntry,
@@ -25,7 +33,7 @@ from nc_coop.register.models import (
 
 metadata = Base.metadata
 
-__all__ = ["Account", "AuditEvent", "CapitalEntry", "DocumentConfirmation", "DocumentEvent", "DocumentNotification",
-           "GeneralAssembly", "GovernanceDocument", "LdapEntry", "LdapOrgUser", "LdapSyncRun", "LdapSyncState",
-           "Membership", "MembershipEvent", "Notice", "Party", "RepresentationEvent", "ShareEntry",
-           "StatuteVersionRow", "metadata"]
+__all__ = ["Account", "AuditEvent", "CapitalEntry", "DocumentConfirmation", "DocumentEvent",
+           "DocumentNotification", "GeneralAssembly", "GovernanceDocument", "LdapEntry", "LdapOrgUser", "LdapSyncRun", "LdapSyncState",
+           "Membership", "MembershipEvent", "Notice", "Party",
+           "QuotaAllocation", "QuotaChange", "QuotaOverride", "QuotaPolicyVersion", "QuotaRequest", "QuotaUserState", "RepresentationEvent", "ShareEntry", "StatuteVersionRow", "metadata"]

@@ -49,8 +49,10 @@ class _RunLog(logging.Handler):
 
 RUN_LOG = _RunLog()
 # Credentials the tests send or configure; none of them may ever reach a log line.
+QUOTA_ADMIN_PASSWORD = "quota-service-password"  # the stand-in's login password of the quota admin account
+QUOTA_ADMIN_APP_PASSWORD = "quota-service-app-password-0123456789"
 FORBIDDEN_IN_LOGS: set[str] = {TEST_SECRET, "fixture-app-secret-not-real-0123456789", "admin-password",
-                               "alice-password", *LDAP_PASSWORDS}
+                               "alice-password", *LDAP_PASSWORDS, QUOTA_ADMIN_PASSWORD, QUOTA_ADMIN_APP_PASSWORD}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -118,6 +120,7 @@ def unmigrated_app(database_url: str, standin: NextcloudStandIn, tmp_path: Path)
     app.config["TESTING"] = True
     standin.register("nc_coop", TEST_SECRET, "0.1.0", "http://127.0.0.1:9", INFO_XML).enabled = True
     yield app
+    app.extensions["nc_coop.quota.runner"].wait(30)  # a background quota run holds a connection too
     wait_for_init(app)
     get_db_engine(app).dispose()
 

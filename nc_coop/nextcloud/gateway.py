@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import niquests
-from nc_py_api import NextcloudApp, NextcloudException
+from nc_py_api import Nextcloud, NextcloudApp, NextcloudException
 from nc_py_api._exceptions import check_error  # noqa: PLC2701  DAV errors typed like the others
 from nc_py_api.files import FsNode
 
@@ -137,6 +137,16 @@ class NextcloudGateway:
                 npa_timeout=s.nextcloud_timeout, npa_timeout_dav=s.nextcloud_timeout * 3,
             )
 
+    def _basic_client(self, login: str, password: str, request_id: str | None) -> Nextcloud:
+        """A client with basic auth (a login and its password), not AppAPI's headers."""
+        s = self._settings
+        headers = {"AA-REQUEST-ID": request_id} if request_id else {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # the sync client warns; see module doc
+            return Nextcloud(nextcloud_url=s.nextcloud_url, nc_auth_user=login, nc_auth_pass=password,
+                             headers=headers, npa_timeout=s.nextcloud_timeout,
+                             npa_timeout_dav=s.nextcloud_timeout * 3)
+
     def _call(self, call: str, user: str, request_id: str | None, fn: Callable[[NextcloudApp], T]) -> T:
         return self._run(call, self._client(user, request_id), fn)
 
@@ -187,6 +197,30 @@ class NextcloudGateway:
             language=info.language or "", quota_bytes=int(quota.get("quota", UNLIMITED_QUOTA)),
             used_bytes=int(quota.get("used", 0)),
         )
+
+    def search_users(self, term: str, as_user: str, request_id: str | None = None) -> list[str]:
+        """User ids matching ``term`` (``GET /cloud/users?search=``), as ``as_user``, who must be an
+        admin (a normal user gets OCS 403). With user_ldap, a search that matches an LDAP user
+        re-reads its attributes and applies a changed quota at once; a single-user GET does not
+        (recorded on Nextcloud 34: ldap_quota_refresh_by_user_search.json)."""
+        found = self._call("search_users", as_user, request_id, lambda nc: nc.users.get_list(term))
+        return [str(u) for u in found or ()]
+
+    def set_quota_with_password(self, user_id: str, quota: str, login: str, password: str,
+                                request_id: str | None = None) -> None:
+        """Set a quota through the provisioning API with basic auth of an admin account and its
+        LOGIN password: the only way Nextcloud 34 accepts (an app password or AppAPI auth gets
+        "Password confirmation is required"). ``quota``: bytes as digits, or "none"."""
+        self._run("set_quota", self._basic_client(login, password, request_id),
+                  lambda nc: nc.users.edit(user_id, quota=quota))
+
+    def set_quota_appapi(self, user_id: str, quota: str, as_user: str, request_id: str | None = None) -> None:
+        """The AppAPI-authenticated quota PUT. Nextcloud 34 refuses it
+        (``NextcloudPasswordConfirmationRequired``); nc_coop sends it only when told to
+        (NC_COOP_QUOTA_TRY_APPAPI=1), to show that refusal."""
+        self._call("set_quota", as_user, request_id, lambda nc: nc.users.edit(user_id, quota=quota))
+
+    # --- Files (WebDAV, as a user: the account whose files they are) ----------------------------
 
     def list_folder(self, path: str, as_user: str, request_id: str | None = None) -> list[DavEntry]:
         """The entries of a folder (PROPFIND depth 1), folders first, then by name."""

@@ -18,6 +18,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from nc_coop.standin import recordings
 from nc_coop.standin.state import Call, StandInState, StandInUser
+from nc_coop.standin.userldap import computer_file_size
 
 if TYPE_CHECKING:
     from nc_coop.standin.server import NextcloudStandIn
@@ -55,7 +56,8 @@ def _reply(recorded: tuple[int, dict[str, Any]], caller: Caller | None = None) -
     meta = body.get("ocs", {}).get("meta", {}) if isinstance(body, dict) else {}
     with _state().lock:
         _state().calls.append(Call(request.method, request.path, caller.user_id if caller else None,
-                                   status, meta.get("statuscode"), request.get_json(silent=True)))
+                                   status, meta.get("statuscode"), request.get_json(silent=True),
+                                   caller.via if caller else None))
     return response
 
 
@@ -233,10 +235,28 @@ def list_users() -> Response:
     if not _state().users[caller.user_id].is_admin:
         return _reply(recordings.response("ocs_users_search_as_alice"), caller)
     term = request.args.get("search", "").lower()
-    found = [u.user_id for u in _state().users.values()
-             if not term or term in u.user_id.lower() or term in u.display_name.lower()]
+    # user_ldap searches LDAP users by display name only (ldapAttributesForUserSearch empty, as
+    # recorded: a search by mail or uid found nothing); the database backend also by user id.
+    found = [u for u in _state().users.values()
+             if not term or term in u.display_name.lower() or (u.backend != "LDAP" and term in u.user_id.lower())]
     limit = request.args.get("limit", type=int)
-    return _reply(recordings.ocs("ocs_users_search_displayname_as_admin", {"users": found[:limit] if limit else found}), caller)
+    found = found[:limit] if limit else found
+    for user in found:  # listing or a matching search re-reads the LDAP attributes (the quota)
+        refresh_from_ldap(user)
+    return _reply(recordings.ocs("ocs_users_search_displayname_as_admin", {"users": [u.user_id for u in found]}),
+                  caller)
+
+
+def refresh_from_ldap(user: StandInUser) -> None:
+    """user_ldap's attribute update: the directory's quota replaces the user's, when it has one."""
+    source = _state().ldap
+    if user.backend != "LDAP" or user.ldap_dn is None or source is None:
+        return
+    text = source.quota_text(user.ldap_dn)
+    quota = computer_file_size(text) if text is not None else None
+    if quota is not None:
+        with _state().lock:
+            user.quota_bytes = quota
 
 
 @bp.get("/ocs/v1.php/cloud/users/<user_id>")
@@ -263,6 +283,8 @@ def get_user_groups(user_id: str) -> Response:
 def edit_user(user_id: str) -> Response:
     """``editUser`` has #[PasswordConfirmationRequired] in 34.0.1: only a login password passes."""
     caller = authenticate(user_required=True)
+    if caller.via == "app_password":
+        return _reply(recordings.response("basicauth_put_quota_alice_as_admin_app_password"), caller)
     if caller.via != "password":
         return _reply(recordings.response("ocs_put_quota_alice_as_admin_json"), caller)
     if not _state().users[caller.user_id].is_admin:
@@ -272,16 +294,12 @@ def edit_user(user_id: str) -> Response:
     if user is None:
         return _reply(recordings.response("ocs_user_unknown_as_admin"), caller)
     if values.get("key") == "quota":
-        user.quota_bytes = _quota_bytes(str(values.get("value", "")))
+        quota = computer_file_size(str(values.get("value", "")))
+        if quota is None:
+            return _reply((200, _failure(101, f"Invalid quota value: {values.get('value', '')}")), caller)
+        with _state().lock:
+            user.quota_bytes = quota
     return _reply(recordings.response("basicauth_put_quota_alice_as_admin"), caller)
-
-
-def _quota_bytes(text: str) -> int:
-    units = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}
-    number, _, unit = text.strip().partition(" ")
-    if text.strip() in ("none", "default", "unlimited"):
-        return -3
-    return int(float(number) * units.get(unit.lower() or "b", 1))
 
 
 @bp.get("/ocs/v1.php/cloud/groups")

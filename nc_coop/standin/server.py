@@ -18,6 +18,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from nc_coop.standin import dav, ocs, proxy
+from nc_coop.standin.userldap import LdapSource, computer_file_size
 from nc_coop.standin.state import ExApp, Route, StandInState, StandInUser, default_users, routes_from_info_xml
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,25 @@ class NextcloudStandIn:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    # --- user_ldap --------------------------------------------------------------------------------
+
+    def connect_ldap(self, source: LdapSource) -> None:
+        """Configure user_ldap: LDAP-backed users take their quota from this directory."""
+        with self.state.lock:
+            self.state.ldap = source
+
+    def add_ldap_user(self, user_id: str, display_name: str, dn: str, used_bytes: int = 0) -> StandInUser:
+        """Map an LDAP user, as user_ldap does on first sight: its quota attribute applies at once."""
+        user = StandInUser(user_id, display_name, [], backend="LDAP", ldap_dn=dn, used_bytes=used_bytes)
+        source = self.state.ldap
+        text = source.quota_text(dn) if source is not None else None
+        quota = computer_file_size(text) if text is not None else None
+        if quota is not None:
+            user.quota_bytes = quota
+        with self.state.lock:
+            self.state.users[user_id] = user
+        return user
 
     # --- AppAPI's side of the lifecycle ------------------------------------------------------------
 

@@ -25,6 +25,7 @@ class StandInUser:
     quota_bytes: int = -3  # unlimited, as Nextcloud reports it
     used_bytes: int = 0
     app_passwords: list[str] = field(default_factory=list)
+    ldap_dn: str | None = None  # backend "LDAP": the entry user_ldap maps this user to
 
     @property
     def password(self) -> str:
@@ -73,6 +74,7 @@ class Call:
     status: int
     ocs_status: int | None
     json: Any = None
+    via: str | None = None  # "appapi", "password", "app_password", "anonymous"
 
 
 def routes_from_info_xml(path: Path) -> list[Route]:
@@ -111,6 +113,7 @@ class StandInState:
     calls: list[Call] = field(default_factory=list)
     sessions: dict[str, str] = field(default_factory=dict)  # stand-in login cookie → user id
     files: dict[tuple[str, str], Any] = field(default_factory=dict)  # (owner, path) → dav.DavNode
+    ldap: Any = None  # userldap.LdapSource: where LDAP-backed users' quotas come from
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def groups(self) -> list[str]:

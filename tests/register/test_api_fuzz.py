@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from nc_coop.documents.openapi import describe as describe_documents
 from nc_coop.ldapsync.openapi import describe as describe_ldap_sync
+from nc_coop.quota.openapi import describe as describe_quota
 from nc_coop.register.models import Account
 from nc_coop.register.openapi import describe
 from nc_coop.register.services import book_capital, receive_notice
@@ -37,7 +38,8 @@ from tests.register.conftest import OFFICE
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 SEEDED = [1, 2, 3]  # the membership ids of the seeded register (a fresh database each time)
 
-schema = schemathesis.openapi.from_dict(build_document("0.1.0", [describe, describe_ldap_sync, describe_documents]))
+schema = schemathesis.openapi.from_dict(build_document("0.1.0", [describe, describe_ldap_sync, describe_documents,
+                                                                 describe_quota]))
 
 
 @schema.hook
