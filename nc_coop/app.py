@@ -44,6 +44,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from nc_coop.register import openapi as register_openapi
     from nc_coop.register import export_views, settlement_views
     from nc_coop.register import views as register_views
+    from nc_coop.requests import openapi as requests_openapi
+    from nc_coop.requests import views as requests_views
     from nc_coop.web import hooks, i18n, openapi
     from nc_coop.web import views as web_views
 
@@ -74,7 +76,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_views.bp)
     ldap_views.init_app(app, environ)
     documents_views.init_app(app, environ)
+    requests_views.init_app(app)
     quota_views.init_app(app, environ)
     openapi.init_app(app, [register_openapi.describe, ldap_openapi.describe, documents_openapi.describe,
-                           quota_openapi.describe])
+                              requests_openapi.describe, quota_openapi.describe])
     return app

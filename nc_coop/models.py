@@ -30,10 +30,11 @@ from nc_coop.register.models import (
     ShareEntry,
     StatuteVersionRow,
 )
+from nc_coop.requests.models import MemberRequest
 
 metadata = Base.metadata
 
 __all__ = ["Account", "AuditEvent", "CapitalEntry", "DocumentConfirmation", "DocumentEvent",
            "DocumentNotification", "GeneralAssembly", "GovernanceDocument", "LdapEntry", "LdapOrgUser", "LdapSyncRun", "LdapSyncState",
-           "Membership", "MembershipEvent", "Notice", "Party",
+           "MemberRequest", "Membership", "MembershipEvent", "Notice", "Party",
            "QuotaAllocation", "QuotaChange", "QuotaOverride", "QuotaPolicyVersion", "QuotaRequest", "QuotaUserState", "RepresentationEvent", "ShareEntry", "StatuteVersionRow", "metadata"]

@@ -32,6 +32,7 @@ from fpdf import FPDF
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
+from nc_coop.fonts import FONT, add_fonts
 from nc_coop.register.models import CapitalEntry, Membership, MembershipEvent, Notice, Party, ShareEntry
 from nc_coop.register.statute import PartyKind, StatuteParams
 from nc_coop.register.status import Event, EventKind, exit_event
@@ -258,7 +259,8 @@ _FALLBACK = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H"
 
 def pdf_text(text: str) -> str:
     """Text the PDF core fonts can show: Windows-1252 covers German (äöüß, „“, €); other letters
-    lose their accents (the CSV keeps every character)."""
+    lose their accents. The PDFs here embed DejaVu Sans and no longer need it; it stays for
+    callers that write with the core fonts."""
     try:
         text.encode("cp1252")
         return text
@@ -296,35 +298,35 @@ class _Document(FPDF):
 
     def __init__(self, title: str, subtitle: str, *, landscape: bool) -> None:
         super().__init__(orientation="L" if landscape else "P", unit="mm", format="A4")
-        self.core_fonts_encoding = "cp1252"
+        add_fonts(self)  # Unicode: names print as written ("Łukasz Wałęsa")
         self.doc_title, self.doc_subtitle = title, subtitle
         self.set_margins(12, 12, 12)
         self.set_auto_page_break(True, margin=15)
-        self.set_title(pdf_text(title))
+        self.set_title(title)
         self.set_creator("nc_coop")
         self.alias_nb_pages()
         self.on_new_page: Callable[[], None] | None = None
 
     def header(self) -> None:
-        self.set_font("helvetica", "B", 13)
-        self.cell(0, 7, pdf_text(self.doc_title), new_x="LMARGIN", new_y="NEXT")
-        self.set_font("helvetica", "", 9)
-        self.cell(0, 5, pdf_text(self.doc_subtitle), new_x="LMARGIN", new_y="NEXT")
+        self.set_font(FONT, "B", 13)
+        self.cell(0, 7, self.doc_title, new_x="LMARGIN", new_y="NEXT")
+        self.set_font(FONT, "", 9)
+        self.cell(0, 5, self.doc_subtitle, new_x="LMARGIN", new_y="NEXT")
         self.ln(3)
         if self.on_new_page is not None:
             self.on_new_page()
 
     def footer(self) -> None:
         self.set_y(-12)
-        self.set_font("helvetica", "", 8)
-        self.cell(0, 5, pdf_text(f"Seite {self.page_no()} von {{nb}}"), align="R")
+        self.set_font(FONT, "", 8)
+        self.cell(0, 5, f"Seite {self.page_no()} von {{nb}}", align="R")
 
     def heading(self, text: str) -> None:
         if self.will_page_break(20):
             self.add_page()
         self.ln(2)
-        self.set_font("helvetica", "B", 11)
-        self.cell(0, 7, pdf_text(text), new_x="LMARGIN", new_y="NEXT")
+        self.set_font(FONT, "B", 11)
+        self.cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
 
 
 class _Table:
@@ -340,14 +342,14 @@ class _Table:
     def _titles(self) -> None:
         pdf = self.pdf
         if not self.titles:
-            pdf.set_font("helvetica", "", self.font_size)
+            pdf.set_font(FONT, "", self.font_size)
             return
-        pdf.set_font("helvetica", "B", self.font_size)
+        pdf.set_font(FONT, "B", self.font_size)
         pdf.set_fill_color(230, 230, 230)
-        heights = [len(pdf.multi_cell(c.width, self.LINE, pdf_text(c.title), dry_run=True, output="LINES"))
+        heights = [len(pdf.multi_cell(c.width, self.LINE, c.title, dry_run=True, output="LINES"))
                    for c in self.columns]
-        self._draw([pdf_text(c.title) for c in self.columns], max(heights) * self.LINE, fill=True)
-        pdf.set_font("helvetica", "", self.font_size)
+        self._draw([c.title for c in self.columns], max(heights) * self.LINE, fill=True)
+        pdf.set_font(FONT, "", self.font_size)
 
     def _draw(self, cells: Sequence[str], height: float, *, fill: bool = False) -> None:
         pdf = self.pdf
@@ -372,7 +374,7 @@ class _Table:
 
     def row(self, values: Sequence[object]) -> None:
         pdf = self.pdf
-        cells = [pdf_text("" if v is None else str(v)) for v in values]
+        cells = ["" if v is None else str(v) for v in values]
         lines = 1
         for column, text in zip(self.columns, cells, strict=True):
             if column.wrap or "\n" in text:
@@ -416,7 +418,7 @@ def member_list_pdf(session: Session, reference_date: date, *, cooperative: str 
     pdf = _Document(title, f"Stand: {german_date(reference_date)} · erstellt am {_created()}", landscape=True)
     pdf.add_page()
     count = 0
-    with _Table(pdf, LIST_COLUMNS) as table:
+    with _Table(pdf, LIST_COLUMNS, font_size=7.2) as table:  # DejaVu runs wider than Helvetica
         for batch in member_list_batches(session, reference_date, batch_size=batch_size):
             for r in batch:
                 table.row([r.member_no, r.name, r.postal_address, PARTY_KIND_DE.get(r.party_kind, r.party_kind)
@@ -425,8 +427,8 @@ def member_list_pdf(session: Session, reference_date: date, *, cooperative: str 
                            EXIT_REASON_DE.get(r.exit_reason or "", "")])
             count += len(batch)
             del batch
-    pdf.set_font("helvetica", "", 9)
-    pdf.cell(0, 6, pdf_text(f"{count} Mitglieder am {german_date(reference_date)}."), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "", 9)
+    pdf.cell(0, 6, f"{count} Mitglieder am {german_date(reference_date)}.", new_x="LMARGIN", new_y="NEXT")
     yield from _chunks(pdf.output())
 
 
@@ -492,8 +494,8 @@ def member_extract_pdf(session: Session, membership_id: int, today: date, *, coo
                            german_date(n.effective_date),
                            german_date(n.settlement_due) if n.scope == "all" else "–"])
     else:
-        pdf.set_font("helvetica", "", 9)
-        pdf.cell(0, 6, pdf_text("Keine."), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, "", 9)
+        pdf.cell(0, 6, "Keine.", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 

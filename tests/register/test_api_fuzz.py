@@ -30,6 +30,7 @@ from nc_coop.quota.openapi import describe as describe_quota
 from nc_coop.register.models import Account
 from nc_coop.register.openapi import describe
 from nc_coop.register.services import book_capital, receive_notice
+from nc_coop.requests.openapi import describe as describe_requests
 from nc_coop.web.csrf import csrf_token
 from nc_coop.web.openapi import build_document
 from tests.conftest import appapi_headers
@@ -39,7 +40,7 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
 SEEDED = [1, 2, 3]  # the membership ids of the seeded register (a fresh database each time)
 
 schema = schemathesis.openapi.from_dict(build_document("0.1.0", [describe, describe_ldap_sync, describe_documents,
-                                                                 describe_quota]))
+                                                                 describe_requests, describe_quota]))
 
 
 @schema.hook

@@ -1,0 +1,180 @@
+# SPDX-FileCopyrightText: 2026 nc_coop contributors
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Input and output schemas of member requests (marshmallow); views validate here."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from nc_coop.register.schemas import MAX_ID, MAX_MEMBER_NO, PARTY_KINDS, STORABLE
+from nc_coop.register.statute import PartyKind
+from nc_coop.requests.rules import Kind, Status
+
+ACK_KEYS = ["statute", "payment", "nachschuss", "entrance_fee", "notice_period"]
+KINDS = [k.value for k in Kind]
+STATUSES = [s.value for s in Status]
+MAX_SHARES = 100_000
+MAX_CENTS = 10**12
+
+
+def _text(max_length: int, **kwargs: Any) -> fields.String:
+    return fields.String(validate=[validate.Length(max=max_length), STORABLE], **kwargs)
+
+
+class JoinSchema(Schema):
+    """A Beitrittserklärung: who joins, with how many shares, and the §15a statements ticked."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(PARTY_KINDS))
+    family_name = _text(255, load_default=None)
+    given_names = _text(255, load_default=None)
+    legal_name = _text(255, load_default=None)
+    postal_address = fields.String(required=True, validate=[validate.Length(min=5, max=1000), STORABLE])
+    email = fields.Email(required=True, validate=[validate.Length(max=255), STORABLE])
+    register_court = _text(255, load_default=None)
+    register_no = _text(100, load_default=None)
+    shares = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=MAX_SHARES))
+    acknowledged = fields.List(fields.String(validate=validate.OneOf(ACK_KEYS)), load_default=list,
+                               validate=validate.Length(max=len(ACK_KEYS)))
+
+    @validates_schema
+    def _names(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("kind") == PartyKind.NATURAL.value:
+            errors = {}
+            for name in ("family_name", "given_names"):
+                if not (data.get(name) or "").strip():
+                    errors[name] = [str(_l("Required for a person."))]
+            if errors:
+                raise ValidationError(errors)
+        elif not (data.get("legal_name") or "").strip():
+            raise ValidationError(str(_l("An organisation needs its name.")), "legal_name")
+
+
+class SharesSchema(Schema):
+    membership_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    shares = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=MAX_SHARES))
+    acknowledged = fields.List(fields.String(validate=validate.OneOf(ACK_KEYS)), load_default=list,
+                               validate=validate.Length(max=len(ACK_KEYS)))
+
+
+class NoticeSchema(Schema):
+    membership_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    scope = fields.String(required=True, validate=validate.OneOf(["all", "partial"]),
+                          metadata={"description": "all: the membership (§65); partial: further shares (§67b)"})
+    shares = fields.Integer(load_default=None, strict=False, validate=validate.Range(min=1, max=MAX_SHARES),
+                            metadata={"description": "partial: the number of further shares"})
+
+    @validates_schema
+    def _shares(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("scope") == "partial" and data.get("shares") is None:
+            raise ValidationError(str(_l("How many shares?")), "shares")
+
+
+class TransferSchema(Schema):
+    membership_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    to_member_no = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=MAX_MEMBER_NO))
+    shares = fields.Integer(load_default=0, strict=False, validate=validate.Range(min=0, max=MAX_SHARES))
+    amount_cents = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=MAX_CENTS))
+
+
+class ConsentSchema(Schema):
+    consent = fields.Boolean(required=True, metadata={"description": "true: agree to receive; false: decline"})
+
+
+class ContactSchema(Schema):
+    membership_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    postal_address = fields.String(required=True, validate=[validate.Length(min=5, max=1000), STORABLE])
+    email = fields.Email(load_default=None, validate=[validate.Length(max=255), STORABLE])
+
+
+class DecisionSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
+    date = fields.Date(load_default=None, metadata={
+        "description": "admission or confirmation date; default today; not before receipt, not in the future"})
+    reason = _text(2000, load_default=None, metadata={"description": "required to reject: told to the member"})
+
+
+class InboxQuerySchema(Schema):
+    kind = fields.String(load_default=None, validate=validate.OneOf(KINDS))
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+
+
+class NoticePreviewQuerySchema(Schema):
+    membership_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    shares = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_SHARES),
+                            metadata={"description": "further shares only (§67b); absent: all (§65)"})
+
+
+class EmptySchema(Schema):
+    pass
+
+
+# --- Output ----------------------------------------------------------------------------------------
+
+class RequestOut(Schema):
+    id = fields.Integer()
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    membership_id = fields.Integer(allow_none=True)
+    member_no = fields.Integer(allow_none=True)
+    counterpart_member_no = fields.Integer(allow_none=True, metadata={"description": "§76: the receiving member"})
+    shares = fields.Integer(allow_none=True)
+    amount_cents = fields.Integer(allow_none=True)
+    scope = fields.String(allow_none=True, validate=validate.OneOf(["all", "partial"]))
+    statute_version = fields.Integer(allow_none=True, metadata={"description": "the version shown when declaring"})
+    submitted_at = fields.DateTime()
+    received_on = fields.Date(metadata={"description": "Zugang"})
+    needs_review = fields.Boolean(metadata={"description": "sent after hours on the last day of the period"})
+    effective_date = fields.Date(allow_none=True)
+    settlement_due = fields.Date(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    decided_on = fields.Date(allow_none=True)
+    reason = fields.String(allow_none=True)
+    notified_at = fields.DateTime(allow_none=True)
+    purged = fields.Boolean(metadata={"description": "a rejected application's personal data was deleted"})
+    awaiting_my_consent = fields.Boolean()
+
+
+class AdminRequestOut(RequestOut):
+    member_name = fields.String(allow_none=True)
+    notify_error = fields.String(allow_none=True)
+    applicant = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), allow_none=True,
+                            metadata={"description": "join: the declared data; null once purged"})
+
+
+class RequestsOut(Schema):
+    requests = fields.List(fields.Nested(RequestOut))
+
+
+class AdminRequestsOut(Schema):
+    requests = fields.List(fields.Nested(AdminRequestOut))
+
+
+class NoticePreviewOut(Schema):
+    scope = fields.String(validate=validate.OneOf(["all", "partial"]))
+    shares = fields.Integer()
+    received_on = fields.Date()
+    effective_date = fields.Date()
+    settlement_due = fields.Date()
+    deadline = fields.Date(metadata={"description": "the last receipt day for this effective date"})
+
+
+class DataExportOut(Schema):
+    """Everything nc_coop holds about the user (GDPR Art. 15, 20)."""
+
+    generated_at = fields.DateTime()
+    nextcloud_user = fields.String()
+    accounts = fields.List(fields.Dict())
+    parties = fields.List(fields.Dict())
+    memberships = fields.List(fields.Dict())
+    notices = fields.List(fields.Dict())
+    requests = fields.List(fields.Dict())
+    representations = fields.List(fields.Dict())
+    document_confirmations = fields.List(fields.Dict())
+    audit_events = fields.List(fields.Dict())
+
+
+class ContactResultOut(Schema):
+    changed = fields.Boolean(metadata={"description": "false: the data was already so; nothing was written"})
+    request = fields.Nested(RequestOut, allow_none=True)
