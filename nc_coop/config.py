@@ -62,7 +62,9 @@ def _text(name: str, raw: str | None, default: str | None) -> str:
     return value.strip()
 
 
-def _int(lo: int, hi: int) -> Callable[[str, str], int]:
+def parse_int(lo: int, hi: int) -> Callable[[str, str], int]:
+    """A parser for a whole number from ``lo`` to ``hi``, called as ``parse(name, raw)``."""
+
     def parse(name: str, raw: str) -> int:
         try:
             value = int(raw)
@@ -75,6 +77,31 @@ def _int(lo: int, hi: int) -> Callable[[str, str], int]:
     return parse
 
 
+def parse_float(lo: float, hi: float) -> Callable[[str, str], float]:
+    """A parser for a number from ``lo`` to ``hi`` (both included), called as ``parse(name, raw)``."""
+
+    def parse(name: str, raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(name, f"must be a number, got {raw!r}") from None
+        if not lo <= value <= hi:
+            raise ConfigError(name, f"must be between {lo:g} and {hi:g}, got {raw}")
+        return value
+
+    return parse
+
+
+def parse_bool(name: str, raw: str) -> bool:
+    """1/true/yes/on or 0/false/no/off, in any case."""
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(name, f"must be true or false, got {raw!r}")
+
+
 def _positive_float(name: str, raw: str) -> float:
     try:
         value = float(raw)
@@ -85,15 +112,6 @@ def _positive_float(name: str, raw: str) -> float:
     return value
 
 
-def _bool(name: str, raw: str) -> bool:
-    lowered = raw.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off", ""}:
-        return False
-    raise ConfigError(name, f"must be true or false, got {raw!r}")
-
-
 def _url(name: str, raw: str) -> str:
     parts = urlsplit(raw)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
@@ -101,6 +119,33 @@ def _url(name: str, raw: str) -> str:
     # nc_py_api strips a trailing /index.php too; keeping one spelling avoids double slashes.
     return raw.rstrip("/").removesuffix("/index.php")
 
+
+def env_value(environ: Mapping[str, Any], name: str) -> str | None:
+    """The variable's value as text; None when it is unset or blank."""
+    value = environ.get(name)
+    return None if value is None or str(value).strip() == "" else str(value)
+
+
+def env_setting(environ: Mapping[str, Any], name: str, default: Any, parse: Callable[[str, str], Any]) -> Any:
+    """``parse(name, value)`` of the variable, or ``default`` (not parsed) when it is unset or blank."""
+    raw = env_value(environ, name)
+    return default if raw is None else parse(name, raw)
+
+
+def read_secret(environ: Mapping[str, Any], name: str) -> str | None:
+    """A secret given in ``name`` or in the file named by ``name``_FILE (not both); None when neither.
+
+    Errors may name the file, never the secret (nor the file's content).
+    """
+    value, path = env_value(environ, name), env_value(environ, name + "_FILE")
+    if value is not None and path is not None:
+        raise ConfigError(name, f"set either it or {name}_FILE, not both")
+    if path is None:
+        return value
+    try:
+        return Path(path.strip()).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(name + "_FILE", f"cannot be read ({type(exc).__name__}): {path.strip()!r}") from None
 
 _APP_ID = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 _GROUP_LIST = re.compile(r"^[^,]+(,[^,]+)*$")
@@ -141,16 +186,16 @@ def load_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | Non
         app_secret=secret,
         app_version=_text("APP_VERSION", get("APP_VERSION"), __version__),
         app_host=_text("APP_HOST", get("APP_HOST"), "127.0.0.1"),
-        app_port=opt("APP_PORT", "23000", _int(1, 65535)),
+        app_port=opt("APP_PORT", "23000", parse_int(1, 65535)),
         nextcloud_url=_url("NEXTCLOUD_URL", _text("NEXTCLOUD_URL", get("NEXTCLOUD_URL"), None)),
         aa_version=_text("AA_VERSION", get("AA_VERSION"), "2.2.0"),
         persistent_storage=storage,
         hp_shared_key=get("HP_SHARED_KEY") or None,
         database_url=database_url,
         admin_groups=tuple(g.strip() for g in groups.split(",")),
-        role_cache_seconds=opt("NC_COOP_ROLE_CACHE_SECONDS", "60", _int(0, 3600)),
+        role_cache_seconds=opt("NC_COOP_ROLE_CACHE_SECONDS", "60", parse_int(0, 3600)),
         nextcloud_timeout=opt("NC_COOP_NEXTCLOUD_TIMEOUT", "10", _positive_float),
-        threads=opt("NC_COOP_THREADS", "8", _int(2, 64)),
+        threads=opt("NC_COOP_THREADS", "8", parse_int(2, 64)),
         log_level=log_level,
-        demo=opt("NC_COOP_DEMO", "false", _bool),
+        demo=opt("NC_COOP_DEMO", "false", parse_bool),
     )

@@ -27,7 +27,7 @@ from nc_coop.db import get_db, normalise_url, postgres_scratch_schema
 from nc_coop.serve import BackgroundServer, make_server
 from nc_coop.standin import NextcloudStandIn
 from tests.ldap_support import PASSWORDS as LDAP_PASSWORDS
-from tests.ldap_support import Slapd, start_slapd, stop_slapd
+from tests.ldap_support import Slapd, own_slapd
 
 ROOT = Path(__file__).resolve().parent.parent
 INFO_XML = ROOT / "appinfo" / "info.xml"
@@ -177,10 +177,13 @@ def appapi_headers(user: str = "", secret: str = TEST_SECRET, app_id: str = "nc_
 @pytest.fixture(scope="session")
 def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
     """slapd with ldap/demo.ldif for the whole session (read-only use: tests that change the
-    directory start their own with tests.ldap_support.start_slapd)."""
-    workdir = tmp_path_factory.mktemp("slapd")
-    instance = start_slapd(workdir)
-    try:
+    directory take ``directory`` below)."""
+    with own_slapd(tmp_path_factory.mktemp("slapd")) as instance:
         yield instance
-    finally:
-        stop_slapd(workdir)
+
+
+@pytest.fixture
+def directory(tmp_path: Path) -> Iterator[Slapd]:
+    """A slapd of this test's own with ldap/demo.ldif: the test may change it (or stop it)."""
+    with own_slapd(tmp_path / "ldap") as instance:
+        yield instance

@@ -4,7 +4,8 @@
 
 ``start_slapd(workdir, *ldifs)`` starts one (about 0.2 s for the demo directory) and returns
 where it listens; ``stop_slapd`` stops it by its pid file, never by name. The session-wide demo
-instance is the ``slapd`` fixture in tests/conftest.py.
+instance is the ``slapd`` fixture in tests/conftest.py, one of a test's own ``directory``;
+``own_slapd`` is ``start_slapd`` for a ``with`` block.
 
 Without Debian's slapd (``apt-get install slapd ldap-utils``) the tests that need it are skipped,
 unless ``NC_COOP_REQUIRE_SLAPD=1`` is set (CI), in which case they fail.
@@ -14,6 +15,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,3 +115,13 @@ def stop_slapd(workdir: Path) -> None:
     stopped = run_script("stop", str(workdir), timeout=30)
     if stopped.returncode != 0:
         pytest.fail(f"ldap/slapd.sh stop failed:\n{stopped.stderr}", pytrace=False)
+
+
+@contextmanager
+def own_slapd(workdir: Path, *ldifs: Path) -> Iterator[Slapd]:
+    """``start_slapd`` for the ``with`` block; stopped after it (a no-op if the test stopped it)."""
+    instance = start_slapd(workdir, *ldifs)
+    try:
+        yield instance
+    finally:
+        stop_slapd(workdir)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nc_coop.config import ConfigError, load_settings
+from nc_coop.config import ConfigError, env_setting, load_settings, parse_bool, parse_float, parse_int, read_secret
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = {"APP_SECRET": "s" * 32, "NEXTCLOUD_URL": "http://nc.example"}
@@ -51,6 +51,29 @@ def test_bad_settings_name_the_setting_and_the_reason(env: dict[str, str], name:
         load_settings(env)
     assert err.value.name == name and reason in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_the_shared_parsers_name_the_variable_and_the_reason() -> None:
+    assert env_setting({"X": " 7 "}, "X", 1, parse_int(0, 9)) == 7
+    assert env_setting({"X": " "}, "X", 1, parse_int(0, 9)) == 1  # blank: the default
+    assert parse_bool("X", "Yes") is True and parse_bool("X", "off") is False and parse_float(0, 1)("X", "0.5") == 0.5
+    for parse, raw, reason in ((parse_int(0, 9), "10", "between 0 and 9"), (parse_bool, "maybe", "true or false"),
+                               (parse_float(0, 100), "x", "a number")):
+        with pytest.raises(ConfigError, match=f"^X: must be {reason}"):
+            parse("X", raw)
+
+
+def test_a_secret_comes_from_the_variable_or_its_file_and_is_never_in_an_error(tmp_path: Path) -> None:
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("from-the-file\n", encoding="utf-8")
+    assert read_secret({"PW": "given"}, "PW") == "given" and read_secret({}, "PW") is None
+    assert read_secret({"PW_FILE": str(secret_file)}, "PW") == "from-the-file"
+    with pytest.raises(ConfigError, match="^PW: set either it or PW_FILE, not both$") as both:
+        read_secret({"PW": "given-secret", "PW_FILE": str(secret_file)}, "PW")
+    secret_file.write_bytes(b"\xff-not-utf-8-secret")
+    with pytest.raises(ConfigError, match=r"^PW_FILE: cannot be read \(UnicodeDecodeError\)") as unreadable:
+        read_secret({"PW_FILE": str(secret_file)}, "PW")
+    assert "given-secret" not in str(both.value) and "not-utf-8-secret" not in str(unreadable.value)
 
 
 def test_python_app_py_stops_with_one_line_naming_the_setting(tmp_path: Path) -> None:

@@ -21,10 +21,7 @@ from nc_coop.documents.common import (
     actor,
     documents_settings,
     error_json,
-    form_data,
     gateway,
-    json_data,
-    unprocessable,
     via_nextcloud,
     view_or_404,
 )
@@ -55,6 +52,7 @@ from nc_coop.documents.schemas import (
 from nc_coop.documents.services import check_file, create_assembly, notify_members, publish, recipients, unpublish
 from nc_coop.nextcloud import DavEntry, NextcloudNotFound
 from nc_coop.register.models import StatuteVersionRow
+from nc_coop.web.inputs import form_data, json_data, unprocessable
 from nc_coop.web.urls import rel_url_for
 
 bp = Blueprint("documents_admin", __name__)

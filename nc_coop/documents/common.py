@@ -1,13 +1,12 @@
 # SPDX-FileCopyrightText: 2026 nc_coop contributors
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""What the documents views share: settings, gateway, input validation, Nextcloud errors."""
+"""What the documents views share: settings, gateway, error answers, Nextcloud errors."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from typing import NoReturn, TypeVar
 
-from flask import abort, current_app, g, jsonify, request
-from marshmallow import Schema, ValidationError
+from flask import abort, current_app, g, jsonify
 
 from nc_coop.db import get_db
 from nc_coop.documents.queries import DocumentView, document_view
@@ -38,29 +37,6 @@ def view_or_404(document_id: int) -> DocumentView:
     if view is None:
         abort(404)
     return view
-
-
-def form_data(schema: Schema) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
-    """A submitted form through ``schema``; empty fields count as absent."""
-    raw = {k: v.strip() for k, v in request.form.items() if k != "csrf_token" and v.strip() != ""}
-    try:
-        return schema.load(raw), {}
-    except ValidationError as exc:
-        return None, {k: list(v) if isinstance(v, list) else [str(v)] for k, v in exc.normalized_messages().items()}
-
-
-def json_data(schema: Schema) -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    try:
-        return schema.load(body if isinstance(body, dict) else {})
-    except ValidationError as exc:
-        unprocessable(exc.normalized_messages())
-
-
-def unprocessable(errors: dict[str, Any]) -> NoReturn:
-    response = jsonify({"errors": errors})
-    response.status_code = 422
-    abort(response)
 
 
 def error_json(message: str, status: int) -> NoReturn:

@@ -23,8 +23,6 @@ from nc_coop.documents.common import (
     documents_settings,
     error_json,
     gateway,
-    json_data,
-    unprocessable,
     via_nextcloud,
     view_or_404,
 )
@@ -33,6 +31,7 @@ from nc_coop.documents.rules import Category, RuleViolation, split_statutes, vis
 from nc_coop.documents.schemas import ConfirmResultOut, DocumentsOut, EmptySchema
 from nc_coop.documents.services import Withheld, confirm, record_integrity, verified_stream
 from nc_coop.documents.settings import load_documents_settings
+from nc_coop.web.inputs import json_data, unprocessable
 from nc_coop.web.urls import rel_url_for
 
 bp = Blueprint("documents", __name__)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from nc_coop.config import ConfigError
+from nc_coop.config import ConfigError, env_setting, env_value, parse_bool, parse_float, parse_int, read_secret
 
 PREFIX = "NC_COOP_LDAP_"
 URL_VARIABLE = "NC_COOP_LDAP_URL"
@@ -87,41 +87,6 @@ def _dn(name: str, raw: str) -> str:
     return value
 
 
-def _int(lo: int, hi: int) -> Callable[[str, str], int]:
-    def parse(name: str, raw: str) -> int:
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ConfigError(name, f"must be a whole number, got {raw!r}") from None
-        if not lo <= value <= hi:
-            raise ConfigError(name, f"must be between {lo} and {hi}, got {value}")
-        return value
-
-    return parse
-
-
-def _float(lo: float, hi: float) -> Callable[[str, str], float]:
-    def parse(name: str, raw: str) -> float:
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ConfigError(name, f"must be a number, got {raw!r}") from None
-        if not lo <= value <= hi:
-            raise ConfigError(name, f"must be between {lo:g} and {hi:g}, got {raw}")
-        return value
-
-    return parse
-
-
-def _bool(name: str, raw: str) -> bool:
-    lowered = raw.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ConfigError(name, f"must be true or false, got {raw!r}")
-
-
 def _urls(name: str, raw: str, starttls: bool) -> tuple[str, ...]:
     urls = []
     for item in (part.strip() for part in raw.split(",")):
@@ -144,12 +109,10 @@ def load_ldap_settings(environ: Mapping[str, str]) -> LdapSettings:
     """Build LDAP settings from ``environ``; raise ``ConfigError`` naming the first bad one."""
 
     def get(suffix: str) -> str | None:
-        value = environ.get(PREFIX + suffix)
-        return None if value is None or str(value).strip() == "" else str(value)
+        return env_value(environ, PREFIX + suffix)
 
     def opt(suffix: str, default: Any, parse: Callable[[str, str], Any]) -> Any:
-        raw = get(suffix)
-        return default if raw is None else parse(PREFIX + suffix, raw)
+        return env_setting(environ, PREFIX + suffix, default, parse)
 
     def required(suffix: str) -> str:
         raw = get(suffix)
@@ -157,22 +120,13 @@ def load_ldap_settings(environ: Mapping[str, str]) -> LdapSettings:
             raise ConfigError(PREFIX + suffix, "is required and not set")
         return raw
 
-    starttls = opt("STARTTLS", False, _bool)
+    starttls = opt("STARTTLS", False, parse_bool)
     urls = _urls(URL_VARIABLE, required("URL"), starttls)
     ca_file = opt("CA_FILE", None, lambda n, r: Path(r.strip()).expanduser())
     if ca_file is not None and not ca_file.is_file():
         raise ConfigError(PREFIX + "CA_FILE", f"is not a readable file: {str(ca_file)!r}")
     bind_dn = _dn(PREFIX + "BIND_DN", required("BIND_DN"))
-    password, password_file = get("BIND_PASSWORD"), get("BIND_PASSWORD_FILE")
-    if password is not None and password_file is not None:
-        raise ConfigError(PREFIX + "BIND_PASSWORD", "set either it or NC_COOP_LDAP_BIND_PASSWORD_FILE, not both")
-    if password_file is not None:
-        try:
-            password = Path(password_file.strip()).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
-        except (OSError, UnicodeDecodeError) as exc:
-            # The file name may be said; its content never.
-            raise ConfigError(PREFIX + "BIND_PASSWORD_FILE",
-                              f"cannot be read ({type(exc).__name__}): {password_file.strip()!r}") from None
+    password = read_secret(environ, PREFIX + "BIND_PASSWORD")
     if not password:
         raise ConfigError(PREFIX + "BIND_PASSWORD", "is required (or NC_COOP_LDAP_BIND_PASSWORD_FILE); "
                                                     "an empty password would bind anonymously")
@@ -200,12 +154,12 @@ def load_ldap_settings(environ: Mapping[str, str]) -> LdapSettings:
         group_filter=opt("GROUP_FILTER", "(objectClass=groupOfNames)", _filter),
         attributes=Attributes(**mapping),
         group_kind=group_kind,
-        page_size=opt("PAGE_SIZE", 500, _int(1, 10_000)),
-        timeout=opt("TIMEOUT", 30, _int(1, 600)),
-        missing_runs=opt("MISSING_RUNS", 3, _int(1, 1000)),
-        max_disable=opt("MAX_DISABLE", 50, _int(0, 10_000_000)),
-        max_disable_percent=opt("MAX_DISABLE_PERCENT", 2.0, _float(0, 100)),
-        overlap_seconds=opt("OVERLAP_SECONDS", 120, _int(0, 86_400)),
-        schedule_minutes=opt("SCHEDULE_MINUTES", 0, _int(0, 10_080)),
-        full_every_hours=opt("FULL_EVERY_HOURS", 24, _int(1, 8_760)),
+        page_size=opt("PAGE_SIZE", 500, parse_int(1, 10_000)),
+        timeout=opt("TIMEOUT", 30, parse_int(1, 600)),
+        missing_runs=opt("MISSING_RUNS", 3, parse_int(1, 1000)),
+        max_disable=opt("MAX_DISABLE", 50, parse_int(0, 10_000_000)),
+        max_disable_percent=opt("MAX_DISABLE_PERCENT", 2.0, parse_float(0, 100)),
+        overlap_seconds=opt("OVERLAP_SECONDS", 120, parse_int(0, 86_400)),
+        schedule_minutes=opt("SCHEDULE_MINUTES", 0, parse_int(0, 10_080)),
+        full_every_hours=opt("FULL_EVERY_HOURS", 24, parse_int(1, 8_760)),
     )

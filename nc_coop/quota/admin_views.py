@@ -26,7 +26,6 @@ from nc_coop.quota.common import (
     all_usage,
     filter_and_sort,
     flat_errors,
-    form_data,
     gateway,
     json_data,
     query_data,
@@ -79,6 +78,7 @@ from nc_coop.quota.services import (
 )
 from nc_coop.register.models import Party
 from nc_coop.register.schemas import MAX_ID
+from nc_coop.web.inputs import form_data
 from nc_coop.web.urls import rel_url_for
 
 log = logging.getLogger(__name__)

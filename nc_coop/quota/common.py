@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NoReturn
 
-from flask import abort, current_app, g, jsonify, request
+from flask import current_app, g
 from flask_babel import get_locale
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from nc_coop.quota.runner import QuotaRunner
 from nc_coop.quota.services import Actor
 from nc_coop.quota.settings import EXTENSION, QuotaSettings
 from nc_coop.quota.units import UNLIMITED, format_quota
+from nc_coop.web import inputs
 
 
 def quota_settings() -> QuotaSettings:
@@ -53,32 +54,6 @@ def size_text(amount: int | None) -> str:
     return format_quota(amount, decimal_comma=german())
 
 
-def form_data(schema: Schema, fields: Iterable[str] | None = None) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
-    """A submitted form through ``schema``; empty fields count as absent."""
-    wanted = set(fields) if fields is not None else None
-    raw = {k: v.strip() for k, v in request.form.items()
-           if k != "csrf_token" and v.strip() != "" and (wanted is None or k in wanted)}
-    try:
-        return schema.load(raw), {}
-    except ValidationError as exc:
-        return None, {k: list(v) if isinstance(v, list) else [str(v)] for k, v in exc.normalized_messages().items()}
-
-
-def json_data(schema: Schema) -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    try:
-        return schema.load(body if isinstance(body, dict) else {})
-    except ValidationError as exc:
-        unprocessable(exc.normalized_messages())
-
-
-def query_data(schema: Schema) -> dict[str, Any]:
-    try:
-        return schema.load(request.args.to_dict())
-    except ValidationError as exc:
-        unprocessable(exc.normalized_messages())
-
-
 def flat_errors(errors: dict[str, Any], prefix: str = "") -> dict[str, list[str]]:
     """marshmallow's nested messages (a dict field's keys and values) as ``{"base.natural/x": [...]}``:
     the documented shape is one list of strings per field."""
@@ -94,9 +69,16 @@ def flat_errors(errors: dict[str, Any], prefix: str = "") -> dict[str, list[str]
 
 
 def unprocessable(errors: dict[str, Any]) -> NoReturn:
-    response = jsonify({"errors": flat_errors(errors)})
-    response.status_code = 422
-    abort(response)
+    """422 with the messages in the documented shape (see ``flat_errors``)."""
+    inputs.unprocessable(flat_errors(errors))
+
+
+def json_data(schema: Schema) -> dict[str, Any]:
+    return inputs.json_data(schema, flat_errors)
+
+
+def query_data(schema: Schema) -> dict[str, Any]:
+    return inputs.query_data(schema, flat_errors)
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,11 @@ dedicated admin account's login password. It is a secret: never in ``repr``, log
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from nc_coop.config import ConfigError
+from nc_coop.config import ConfigError, env_setting, env_value, parse_bool, parse_int, read_secret
 
 PREFIX = "NC_COOP_QUOTA_"
 EXTENSION = "nc_coop.quota"
@@ -46,54 +45,25 @@ class QuotaSettings:
         return min(self.backoff_seconds * 2 ** max(attempts - 1, 0), self.backoff_max_seconds)
 
 
-def _bool(name: str, raw: str) -> bool:
-    lowered = raw.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ConfigError(name, f"must be 1 or 0 (true or false), got {raw!r}")
-
-
-def _int(name: str, raw: str, lo: int, hi: int) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(name, f"must be a whole number, got {raw!r}") from None
-    if not lo <= value <= hi:
-        raise ConfigError(name, f"must be between {lo} and {hi}, got {value}")
-    return value
-
-
 def load_quota_settings(environ: Mapping[str, Any]) -> QuotaSettings:
     """``ConfigError`` naming the first bad variable; the password's value is never in a message."""
 
     def get(suffix: str) -> str | None:
-        value = environ.get(PREFIX + suffix)
-        return None if value is None or str(value).strip() == "" else str(value)
+        return env_value(environ, PREFIX + suffix)
+
+    def opt(suffix: str, default: Any, parse: Callable[[str, str], Any]) -> Any:
+        return env_setting(environ, PREFIX + suffix, default, parse)
 
     user = get("ADMIN_USER")
     if user is not None and (not _USER_ID.match(user.strip())):
         raise ConfigError(PREFIX + "ADMIN_USER", f"must be a Nextcloud user id, got {user!r}")
-    password, password_file = get("ADMIN_PASSWORD"), get("ADMIN_PASSWORD_FILE")
-    if password is not None and password_file is not None:
-        raise ConfigError(PREFIX + "ADMIN_PASSWORD", f"set either it or {PREFIX}ADMIN_PASSWORD_FILE, not both")
-    if password_file is not None:
-        try:
-            password = Path(password_file.strip()).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(PREFIX + "ADMIN_PASSWORD_FILE",
-                              f"cannot be read ({type(exc).__name__}): {password_file.strip()!r}") from None
+    password = read_secret(environ, PREFIX + "ADMIN_PASSWORD")
     if password and user is None:
         raise ConfigError(PREFIX + "ADMIN_USER", f"is required when {PREFIX}ADMIN_PASSWORD is set")
-    local = get("LOCAL_USERS")
-    appapi = get("TRY_APPAPI")
-    concurrency = get("CONCURRENCY")
-    retry = get("RETRY_MINUTES")
     return QuotaSettings(
         admin_user=user.strip() if user else None, admin_password=password or None,
-        local_users=_bool(PREFIX + "LOCAL_USERS", local) if local is not None else True,
-        try_appapi=_bool(PREFIX + "TRY_APPAPI", appapi) if appapi is not None else False,
-        concurrency=_int(PREFIX + "CONCURRENCY", concurrency, 1, 32) if concurrency is not None else 4,
-        retry_minutes=_int(PREFIX + "RETRY_MINUTES", retry, 0, 1440) if retry is not None else 5,
+        local_users=opt("LOCAL_USERS", True, parse_bool),
+        try_appapi=opt("TRY_APPAPI", False, parse_bool),
+        concurrency=opt("CONCURRENCY", 4, parse_int(1, 32)),
+        retry_minutes=opt("RETRY_MINUTES", 5, parse_int(0, 1440)),
     )

@@ -23,7 +23,6 @@ from nc_coop.quota import admin_views
 from nc_coop.quota.common import (
     Usage,
     actor,
-    form_data,
     json_data,
     live_usage,
     quota_settings,
@@ -46,6 +45,7 @@ from nc_coop.quota.services import (
 )
 from nc_coop.quota.settings import EXTENSION, load_quota_settings
 from nc_coop.register.schemas import MAX_ID
+from nc_coop.web.inputs import form_data
 from nc_coop.web.urls import rel_url_for
 
 bp = Blueprint("quota", __name__)

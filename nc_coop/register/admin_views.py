@@ -32,6 +32,7 @@ from nc_coop.register.schemas import (
     parse_euro_cents,
 )
 from nc_coop.register.services import Actor
+from nc_coop.web.inputs import form_fields, json_data, query_data, unprocessable
 from nc_coop.web.urls import rel_url_for
 
 bp = Blueprint("register_admin", __name__)
@@ -43,8 +44,7 @@ def _actor() -> Actor:
 
 def _form_data(schema: Schema, skip: tuple[str, ...] = ()) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
     """Validate a submitted form; empty fields count as absent. Euro amounts become cents."""
-    raw = {k: v.strip() for k, v in request.form.items()
-           if k != "csrf_token" and k not in skip and v.strip() != ""}
+    raw = form_fields(skip)
     errors: dict[str, list[str]] = {}
     if "amount" in raw:
         try:
@@ -57,19 +57,6 @@ def _form_data(schema: Schema, skip: tuple[str, ...] = ()) -> tuple[dict[str, An
         errors.update({("amount" if k == "amount_cents" else k): v for k, v in exc.normalized_messages().items()})
         return None, errors
     return (None, errors) if errors else (data, {})
-
-
-def _json_data(schema: Schema) -> dict[str, Any]:
-    try:
-        return schema.load(request.get_json(silent=True) or {})
-    except ValidationError as exc:
-        abort(_unprocessable(exc.normalized_messages()))
-
-
-def _unprocessable(errors: dict[str, Any]) -> Any:
-    response = jsonify({"errors": errors})
-    response.status_code = 422
-    return response
 
 
 def _membership_or_404(membership_id: int) -> Membership:
@@ -172,10 +159,7 @@ def _representation_change(membership: Membership, data: dict[str, Any], ending:
 @bp.get("/api/v1/admin/members")
 @coop_admin_required
 def api_members() -> ResponseReturnValue:
-    try:
-        args = SearchSchema().load(request.args.to_dict())
-    except ValidationError as exc:
-        return _unprocessable(exc.normalized_messages())
+    args = query_data(SearchSchema())
     hits, total = search_members(get_db().session, args["q"], offset=args["offset"], limit=args["limit"])
     return jsonify({"total": total, "members": SearchHitOut(many=True).dump(hits)})
 
@@ -183,11 +167,11 @@ def api_members() -> ResponseReturnValue:
 @bp.post("/api/v1/admin/members")
 @coop_admin_required
 def api_admit() -> ResponseReturnValue:
-    data = _json_data(AdmitSchema())
+    data = json_data(AdmitSchema(), strict=True)
     try:
         membership = admit_from_form(get_db().session, _actor(), data)
     except RuleViolation as exc:
-        return _unprocessable({exc.field: [exc.reason]})
+        unprocessable({exc.field: [exc.reason]})
     body = MemberOverviewOut().dump(member_overview(get_db().session, membership.id, date.today()))
     return jsonify(body), 201
 
@@ -203,11 +187,11 @@ def api_member(membership_id: int) -> ResponseReturnValue:
 @coop_admin_required
 def api_book(membership_id: int) -> ResponseReturnValue:
     _membership_or_404(membership_id)
-    data = _json_data(BookingSchema())
+    data = json_data(BookingSchema(), strict=True)
     try:
         result = apply_booking(get_db().session, _actor(), membership_id, data)
     except RuleViolation as exc:
-        return _unprocessable({exc.field: [exc.reason]})
+        unprocessable({exc.field: [exc.reason]})
     return jsonify(result), 201
 
 
@@ -233,10 +217,10 @@ def api_end_representation(membership_id: int) -> ResponseReturnValue:
 
 def _api_representation_change(membership_id: int, *, ending: bool) -> ResponseReturnValue:
     membership = _membership_or_404(membership_id)
-    data = _json_data(EndRepresentationSchema() if ending else AppointSchema())
+    data = json_data(EndRepresentationSchema() if ending else AppointSchema(), strict=True)
     try:
         _representation_change(membership, data, ending)
     except RuleViolation as exc:
-        return _unprocessable({exc.field: [exc.reason]})
+        unprocessable({exc.field: [exc.reason]})
     body = RepresentativesOut().dump({"representatives": representatives_of(get_db().session, membership.party_id)})
     return jsonify(body), 201

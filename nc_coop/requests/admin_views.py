@@ -16,11 +16,12 @@ from marshmallow import ValidationError
 from nc_coop.appapi.guard import coop_admin_required
 from nc_coop.db import get_db
 from nc_coop.requests import services
-from nc_coop.requests.common import actor, deliver_decision, flat_errors, form_data, json_data, unprocessable
+from nc_coop.requests.common import actor, deliver_decision, flat_errors, form_data, json_data
 from nc_coop.requests.models import MemberRequest
 from nc_coop.requests.queries import board_view, inbox, request_or_none
 from nc_coop.requests.rules import Action, RuleViolation, Status
 from nc_coop.requests.schemas import KINDS, STATUSES, AdminRequestOut, AdminRequestsOut, DecisionSchema, InboxQuerySchema
+from nc_coop.web.inputs import unprocessable
 from nc_coop.web.urls import rel_url_for
 
 bp = Blueprint("requests_admin", __name__)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Any, NoReturn
+from typing import Any
 
-from flask import abort, current_app, g, jsonify, request
+from flask import abort, current_app, g, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError
@@ -23,6 +23,7 @@ from nc_coop.register.services import Actor
 from nc_coop.requests import services
 from nc_coop.requests.models import MemberRequest
 from nc_coop.requests.rules import Acknowledgement, Kind, Status
+from nc_coop.web import inputs
 from nc_coop.web.views import day, money
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,8 @@ def form_data(schema: Schema, *, euro_fields: tuple[str, ...] = ()) -> tuple[dic
                                                                                dict[str, list[str]]]:
     """A submitted form through ``schema``: empty fields count as absent, ticked ``ack_*`` boxes
     become ``acknowledged``, euro amounts (``amount``) become cents (``amount_cents``)."""
-    raw: dict[str, Any] = {k: v.strip() for k, v in request.form.items()
-                           if k not in ("csrf_token", "step", "confirm") and not k.startswith("ack_") and v.strip() != ""}
+    raw: dict[str, Any] = {k: v for k, v in inputs.form_fields(skip=("step", "confirm")).items()
+                           if not k.startswith("ack_")}
     acks = [k[4:] for k in request.form if k.startswith("ack_")]
     if acks or "acknowledged" in schema.fields:
         raw["acknowledged"] = acks
@@ -85,17 +86,7 @@ def flat_errors(messages: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def json_data(schema: Schema) -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    try:
-        return schema.load(body if isinstance(body, dict) else {})
-    except ValidationError as exc:
-        unprocessable(flat_errors(exc.normalized_messages()))
-
-
-def unprocessable(errors: dict[str, Any]) -> NoReturn:
-    response = jsonify({"errors": errors})
-    response.status_code = 422
-    abort(response)
+    return inputs.json_data(schema, flat_errors)
 
 
 # --- §15a statements as the member reads them --------------------------------------------------------

@@ -37,7 +37,6 @@ from nc_coop.requests.common import (
     form_data,
     json_data,
     own_membership_or_404,
-    unprocessable,
 )
 from nc_coop.requests.letters import LANGUAGES, NoLetter, membership_letter, request_letter
 from nc_coop.requests.privacy import user_data
@@ -55,6 +54,7 @@ from nc_coop.requests.schemas import (
     SharesSchema,
     TransferSchema,
 )
+from nc_coop.web.inputs import form_fields, unprocessable
 from nc_coop.web.urls import rel_url_for
 
 bp = Blueprint("requests", __name__)
@@ -292,8 +292,7 @@ def representatives() -> ResponseReturnValue:
         abort(404)
     ending = request.form.get("end") == "1"
     schema = EndRepresentationSchema() if ending else AppointSchema()
-    raw = {k: v.strip() for k, v in request.form.items()
-           if k not in ("csrf_token", "membership_id", "end") and v.strip() != ""}
+    raw = form_fields(skip=("membership_id", "end"))
     try:
         data = schema.load(raw)
     except ValidationError as exc:

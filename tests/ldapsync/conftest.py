@@ -1,13 +1,14 @@
 # SPDX-FileCopyrightText: 2026 nc_coop contributors
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """LDAP sync fixtures: a migrated database (SQLite, and PostgreSQL when configured), a
-throw-away slapd per test with the demo directory, settings for it, and helpers to change the
+throw-away slapd per test with the demo directory and BULK more people (the demo directory
+alone is ``directory`` in tests/conftest.py), settings for it, and helpers to change the
 directory as its admin and to look at the database."""
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +22,13 @@ from nc_coop.ldapsync._ldap3 import NONE, Connection, Server
 from nc_coop.ldapsync.models import LdapEntry
 from nc_coop.ldapsync.settings import LdapSettings, load_ldap_settings
 from nc_coop.models import metadata
-from nc_coop.register.models import Party
 from nc_coop.register.services import Actor, admit_member
 from nc_coop.register.statutes import add_statute_version
-from tests.ldap_support import Slapd, start_slapd, stop_slapd
-from tests.register.conftest import STATUTE
+from tests.ldap_support import DEMO_LDIF, Slapd, own_slapd
+from tests.register.conftest import STATUTE, make_party
 
 OFFICE = Actor("office", "test-request")
+BULK = 600  # more than the 500 entries cn=nc_coop-limited may read (ldap/acl.ldif)
 
 
 @pytest.fixture
@@ -40,15 +41,21 @@ def engine(database_url: str) -> Iterator[Engine]:
         engine.dispose()
 
 
+@pytest.fixture(scope="module")
+def bulk_ldif(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """BULK more people, to add to ldap/demo.ldif."""
+    path = tmp_path_factory.mktemp("ldif") / "bulk.ldif"
+    path.write_text("".join(
+        f"dn: uid=bulk{i:04d},ou=people,dc=coop,dc=example\nobjectClass: inetOrgPerson\nuid: bulk{i:04d}\n"
+        f"cn: Bulk {i}\nsn: Bulk\ngivenName: Person{i}\n\n" for i in range(BULK)))
+    return path
+
+
 @pytest.fixture
-def directory(tmp_path: Path) -> Iterator[Slapd]:
-    """A slapd of this test's own with ldap/demo.ldif: the test may change it."""
-    workdir = tmp_path / "ldap"
-    instance = start_slapd(workdir)
-    try:
+def big_directory(tmp_path: Path, bulk_ldif: Path) -> Iterator[Slapd]:
+    """Like ``directory`` (tests/conftest.py), with BULK more people."""
+    with own_slapd(tmp_path / "ldap", DEMO_LDIF, bulk_ldif) as instance:
         yield instance
-    finally:
-        stop_slapd(workdir)
 
 
 def ldap_env(slapd: Slapd, *, limited: bool = False, **extra: str) -> dict[str, str]:
@@ -108,13 +115,7 @@ def with_statute(engine: Engine) -> None:
 def admit(engine: Engine, *, member_no: int, kind: str = "natural", name: str = "Erika Mustermann") -> int:
     """A member admitted by the board (with the given number); returns the party id."""
     with Session(engine) as session, session.begin():
-        given, _, family = name.partition(" ")
-        party = Party(kind=kind, given_names=given if kind == "natural" else None,
-                      family_name=family if kind == "natural" else None,
-                      legal_name=None if kind == "natural" else name, postal_address="Hauptstr. 1, 10115 Berlin",
-                      created_at=datetime.now(UTC))
-        session.add(party)
-        session.flush()
+        party = make_party(session, kind, name)
         admit_member(session, OFFICE, party_id=party.id, admitted_on=date(2024, 1, 10), shares=3,
                      member_no=member_no)
         return party.id

@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,30 +21,10 @@ from nc_coop.ldapsync import job
 from nc_coop.ldapsync.apply import Applier
 from nc_coop.ldapsync.models import LdapSyncRun
 from nc_coop.ldapsync.runner import SyncRunner
-from tests.ldap_support import DEMO_LDIF, PASSWORDS, Slapd, start_slapd, stop_slapd
-from tests.ldapsync.conftest import entries, ldap_env, settings_for, table_counts
+from tests.ldap_support import PASSWORDS, Slapd, stop_slapd
+from tests.ldapsync.conftest import BULK, entries, ldap_env, settings_for, table_counts
 
-BULK = 600  # more than the 500 entries cn=nc_coop-limited may read (ldap/acl.ldif)
 PAGE = 20
-
-
-@pytest.fixture(scope="module")
-def bulk_ldif(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("ldif") / "bulk.ldif"
-    path.write_text("".join(
-        f"dn: uid=bulk{i:04d},ou=people,dc=coop,dc=example\nobjectClass: inetOrgPerson\nuid: bulk{i:04d}\n"
-        f"cn: Bulk {i}\nsn: Bulk\ngivenName: Person{i}\n\n" for i in range(BULK)))
-    return path
-
-
-@pytest.fixture
-def big_directory(tmp_path: Path, bulk_ldif: Path) -> Iterator[Slapd]:
-    workdir = tmp_path / "ldap"
-    instance = start_slapd(workdir, DEMO_LDIF, bulk_ldif)
-    try:
-        yield instance
-    finally:
-        stop_slapd(workdir)
 
 
 def reader_threads() -> list[threading.Thread]:
@@ -85,13 +64,10 @@ def test_a_writer_failure_mid_read_stops_the_reader_and_applies_nothing(
     assert again.status == "ok" and again.counts["created"] == BULK + 8 + 3
 
 
-def test_slapd_stopped_after_pages_were_written_rolls_them_back(engine: Engine, tmp_path: Path,
-                                                                 bulk_ldif: Path,
+def test_slapd_stopped_after_pages_were_written_rolls_them_back(engine: Engine, big_directory: Slapd,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Unlike test_safety's stop at the first page: here the writer has written two pages into
     the transaction when the directory goes away; the rollback takes them back."""
-    workdir = tmp_path / "ldap"
-    directory = start_slapd(workdir, DEMO_LDIF, bulk_ldif)
     written = threading.Event()
     create_users = Applier.create_users
 
@@ -112,14 +88,11 @@ def test_slapd_stopped_after_pages_were_written_rolls_them_back(engine: Engine, 
         pages.append(done)
         if len(pages) == 3:
             assert written.wait(30), "the writer did not write two pages"
-            stop_slapd(workdir)
+            stop_slapd(big_directory.workdir)  # the fixture's stop is then a no-op
 
     before = table_counts(engine)
-    try:
-        settings = settings_for(directory, NC_COOP_LDAP_PAGE_SIZE=str(PAGE))
-        report = job.run_sync(engine, settings, full=True, progress=stop_when_two_pages_are_written)
-    finally:
-        stop_slapd(workdir)
+    settings = settings_for(big_directory, NC_COOP_LDAP_PAGE_SIZE=str(PAGE))
+    report = job.run_sync(engine, settings, full=True, progress=stop_when_two_pages_are_written)
 
     assert (report.status, report.applied) == ("failed", False)
     assert len(report.errors) == 1 and f"after {3 * PAGE} entries" in report.errors[0]

@@ -5,10 +5,7 @@ two syncs writing at once, a filter value widening a search, a password in a rec
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -16,29 +13,8 @@ from nc_coop.ldapsync.job import SyncReport, run_sync
 from nc_coop.ldapsync.models import LdapOrgUser, LdapSyncRun
 from nc_coop.ldapsync.reader import DirectoryReader
 from nc_coop.register.models import Account
-from tests.ldap_support import DEMO_LDIF, PASSWORDS, Slapd, start_slapd, stop_slapd
-from tests.ldapsync.conftest import add_person, admin, entries, settings_for, table_counts
-
-BULK = 600  # more than the 500 entries cn=nc_coop-limited may read (ldap/acl.ldif)
-
-
-@pytest.fixture(scope="module")
-def bulk_ldif(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("ldif") / "bulk.ldif"
-    path.write_text("".join(
-        f"dn: uid=bulk{i:04d},ou=people,dc=coop,dc=example\nobjectClass: inetOrgPerson\nuid: bulk{i:04d}\n"
-        f"cn: Bulk {i}\nsn: Bulk\ngivenName: Person{i}\n\n" for i in range(BULK)))
-    return path
-
-
-@pytest.fixture
-def big_directory(tmp_path: Path, bulk_ldif: Path) -> Iterator[Slapd]:
-    workdir = tmp_path / "ldap"
-    instance = start_slapd(workdir, DEMO_LDIF, bulk_ldif)
-    try:
-        yield instance
-    finally:
-        stop_slapd(workdir)
+from tests.ldap_support import PASSWORDS, Slapd, stop_slapd
+from tests.ldapsync.conftest import BULK, add_person, admin, entries, settings_for, table_counts
 
 
 def test_a_size_limited_account_removes_nobody_and_the_run_is_incomplete(engine: Engine,
@@ -68,28 +44,23 @@ def test_a_size_limited_account_removes_nobody_and_the_run_is_incomplete(engine:
         assert all(a.disabled_at is None for a in session.scalars(select(Account)))
 
 
-def test_slapd_stopped_between_two_pages_leaves_the_register_unchanged(engine: Engine, tmp_path: Path) -> None:
-    workdir = tmp_path / "ldap"
-    directory = start_slapd(workdir)
-    try:
-        settings = settings_for(directory, NC_COOP_LDAP_PAGE_SIZE="2", NC_COOP_LDAP_MISSING_RUNS="1")
-        assert run_sync(engine, settings, full=True).status == "ok"
-        with admin(directory) as conn:
-            conn.delete(directory.user_dn("lea.wagner"))
-            conn.modify(directory.user_dn("jonas.mueller"), {"mail": [("MODIFY_REPLACE", ["j@neu.example"])]})
-            add_person(conn, directory, "aaa.neu")
-        before = table_counts(engine)
-        stored = {uid: (e.attr_hash, e.missing_full_runs, e.disabled_at) for uid, e in entries(engine).items()}
-        pages: list[int] = []
+def test_slapd_stopped_between_two_pages_leaves_the_register_unchanged(engine: Engine, directory: Slapd) -> None:
+    settings = settings_for(directory, NC_COOP_LDAP_PAGE_SIZE="2", NC_COOP_LDAP_MISSING_RUNS="1")
+    assert run_sync(engine, settings, full=True).status == "ok"
+    with admin(directory) as conn:
+        conn.delete(directory.user_dn("lea.wagner"))
+        conn.modify(directory.user_dn("jonas.mueller"), {"mail": [("MODIFY_REPLACE", ["j@neu.example"])]})
+        add_person(conn, directory, "aaa.neu")
+    before = table_counts(engine)
+    stored = {uid: (e.attr_hash, e.missing_full_runs, e.disabled_at) for uid, e in entries(engine).items()}
+    pages: list[int] = []
 
-        def stop_after_first_page(phase: str, done: int, total: int | None) -> None:
-            pages.append(done)
-            if len(pages) == 1:
-                stop_slapd(workdir)
+    def stop_after_first_page(phase: str, done: int, total: int | None) -> None:
+        pages.append(done)
+        if len(pages) == 1:
+            stop_slapd(directory.workdir)  # the fixture's stop is then a no-op
 
-        report = run_sync(engine, settings, full=True, progress=stop_after_first_page)
-    finally:
-        stop_slapd(workdir)  # a no-op when the test stopped it already
+    report = run_sync(engine, settings, full=True, progress=stop_after_first_page)
 
     assert pages == [2]
     assert (report.status, report.applied) == ("failed", False)

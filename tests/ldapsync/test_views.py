@@ -95,7 +95,7 @@ def test_the_page_shows_runs_and_its_button_starts_one(ldap_app: Flask) -> None:
     assert posted.status_code == 303 and posted.headers["Location"] == "../ldap"  # relative: behind the proxy
     finished(ldap_app)
     html = client.get("/admin/ldap", headers=appapi_headers("admin")).get_data(as_text=True)
-    assert "dry run" in html and "11 new" in html and "ldap-sync.js" in html
+    assert "dry run" in html and "11 new" in html and "job-progress.js" in html
     assert not any(p in html for p in PASSWORDS)
 
 

@@ -34,7 +34,7 @@ from nc_coop.standin import NextcloudStandIn
 from nc_coop.standin.state import StandInUser
 from nc_coop.standin.userldap import LdapSource
 from tests.conftest import INFO_XML, TEST_SECRET, app_config, get_db_engine, wait_for_init
-from tests.ldap_support import Slapd, start_slapd, stop_slapd
+from tests.ldap_support import Slapd
 from tests.ldapsync.conftest import admin, admit, ldap_env, settings_for, with_statute
 
 QUOTA_ADMIN = "quota-service"
@@ -92,16 +92,6 @@ class World:
     def quota_puts(self, user_id: str) -> list[Any]:
         """Quota PUTs the stand-in answered for ``user_id`` (every attempt that reached it)."""
         return [c for c in self.standin.state.calls if c.method == "PUT" and c.path == f"/ocs/v1.php/cloud/users/{user_id}"]
-
-
-@pytest.fixture
-def directory(tmp_path: Path) -> Iterator[Slapd]:
-    workdir = tmp_path / "ldap"
-    instance = start_slapd(workdir)
-    try:
-        yield instance
-    finally:
-        stop_slapd(workdir)
 
 
 def quota_config(directory: Slapd, **extra: str) -> dict[str, str]:
