@@ -25,7 +25,8 @@ What it does:
    (d) a no-change incremental sync;
    (e) a 1%-changed incremental sync: 1% of the users get a new mail or display name and 0.1%
        move from one organisation to another (``ldapmodify`` as the rootdn);
-   (f) the peak RSS (VmHWM) of each sync, each run in its own child process;
+   (f) the peak RSS (VmHWM) of each sync, each run in its own child process, and the CPU seconds
+       of (b) and (c): the child process (all threads), the database server and slapd;
    (g) the ratio full sync / ldap3 raw read and PASS/FAIL against the targets of issue 4.
    After the full and the 1%-changed sync it checks that the register links exactly N users and
    N/20 organisations with all their members, so that the figures cannot come from a sync that
@@ -395,6 +396,7 @@ def child_raw_read() -> dict[str, Any]:
     environ = dict(os.environ)
     user_attrs, group_attrs = read_attributes(environ)
     page = int(environ["NC_COOP_LDAP_PAGE_SIZE"])
+    cpu = cpu_mark()
     started = time.perf_counter()
     server = ldap3.Server(environ["NC_COOP_LDAP_URL"], get_info=ldap3.NONE)
     conn = ldap3.Connection(server, environ["NC_COOP_LDAP_BIND_DN"], environ["NC_COOP_LDAP_BIND_PASSWORD"],
@@ -420,7 +422,7 @@ def child_raw_read() -> dict[str, Any]:
         if name == "groups":
             counts["member_values"] = values
     conn.unbind()
-    return {"seconds": time.perf_counter() - started, "counts": counts, "parts": parts}
+    return {"seconds": time.perf_counter() - started, "counts": counts, "parts": parts, "cpu": cpu_used(cpu)}
 
 
 def child_sync(kind: str, profile_lines: int) -> dict[str, Any]:
@@ -449,6 +451,7 @@ def child_sync(kind: str, profile_lines: int) -> dict[str, Any]:
         else:
             marks[phase] = time.perf_counter()
 
+    cpu = cpu_mark()
     started = time.perf_counter()
     if profiler:
         profiler.enable()
@@ -457,6 +460,7 @@ def child_sync(kind: str, profile_lines: int) -> dict[str, Any]:
     if profiler:
         profiler.disable()
     ended = time.perf_counter()
+    used = cpu_used(cpu)  # before dispose(): the database's backends end with their connections
     seconds = ended - started
     phases = {}
     if "users" in marks and "groups" in marks and len(writes) >= 2:
@@ -477,7 +481,38 @@ def child_sync(kind: str, profile_lines: int) -> dict[str, Any]:
         pstats.Stats(profiler, stream=buffer).sort_stats("cumulative").print_stats(profile_lines)
         print(buffer.getvalue())
     return {"seconds": seconds, "run_id": report.run_id, "mode": report.mode, "applied": report.applied,
-            "counts": dict(report.counts), "errors": list(report.errors), "phases": phases}
+            "counts": dict(report.counts), "errors": list(report.errors), "phases": phases, "cpu": used}
+
+
+def server_cpu_seconds() -> dict[str, float]:
+    """CPU seconds (user + system) so far of the servers on this machine: every process named
+    postgres and slapd. Read before and after a run, the difference is the servers' share of its
+    work (on a quiet machine: autovacuum and others add a little)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals = {"postgres": 0.0, "slapd": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # gone meanwhile
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        if name in totals:
+            fields = text[text.rindex(")") + 2:].split()
+            totals[name] += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return totals
+
+
+def cpu_used(before: tuple[float, dict[str, float]]) -> dict[str, float]:
+    """CPU seconds since ``before`` (``cpu_mark()``): this process (all threads) and the servers."""
+    own, servers = before
+    times = os.times()
+    now = server_cpu_seconds()
+    return {"process": times.user + times.system - own, **{k: now[k] - servers[k] for k in now}}
+
+
+def cpu_mark() -> tuple[float, dict[str, float]]:
+    times = os.times()
+    return times.user + times.system, server_cpu_seconds()
 
 
 def status_kb(key: str) -> int:
@@ -794,6 +829,10 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, Any]], start_l
     for phase in names:
         line(f"    {phase}", [f"{r['full']['phases'][phase]:.2f} s" if ok(r, "full") and r["full"].get("phases")
                                else "-" for r in results.values()])
+    for key, label in (("raw", "(b)"), ("full", "(c)")):
+        line(f"    CPU of {label}: this process / database / slapd",
+             [f"{r[key]['cpu']['process']:.1f} / {r[key]['cpu']['postgres']:.1f} / {r[key]['cpu']['slapd']:.1f} s"
+              if ok(r, key) and "cpu" in r[key] else "-" for r in results.values()])
     line("(d) no-change incremental sync", [cell(d, "no_change") for d in dbs], f"<= {TARGETS['no_change_s']:g} s")
     line("(e) 1%-changed incremental sync", [cell(d, "changed") for d in dbs], f"<= {TARGETS['changed_s']:g} s")
     line("    changed users / moves / orgs changed",

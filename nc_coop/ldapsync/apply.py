@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, any_, bindparam, select, text, update
+from sqlalchemy import ColumnElement, Connection, any_, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from nc_coop.audit.chain import record
+from nc_coop.ldapsync.copier import BackgroundCopier
 from nc_coop.ldapsync.models import LdapEntry, LdapOrgUser
 from nc_coop.ldapsync.plan import (
     GROUP,
@@ -90,8 +92,20 @@ def _names(user: DirUser) -> tuple[str | None, str]:
 
 
 class Applier:
+    """Writes a run's changes into the caller's transaction. On PostgreSQL, inside
+    ``background()``, the bulk inserts run in a thread of their own (``copier.py``) while the
+    next batches are built; every other statement first waits for them (``session``)."""
+
     def __init__(self, session: Session, *, run_id: int, actor: str, now: datetime, group_kind: str) -> None:
-        self.session = session
+        self._session = session
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+        self.copier: BackgroundCopier | None = None
+        self._pending_audit: list[tuple[str, dict[str, Any]]] = []  # written when the copier is done
+        self._id_connection: Connection | None = None  # background only: ids without waiting for the copier
+        # Full runs in the background: the register's member numbers and accounts, loaded once
+        # (a lookup per batch would wait for the copier each time); None: look up per batch.
+        self._party_by_no: dict[int, int] | None = None
+        self._accounts_by_uid: dict[str, list[tuple[int, int, str]]] | None = None
         self.run_id = run_id
         self.actor = actor
         self.now = now
@@ -99,8 +113,53 @@ class Applier:
         # Filled while writing; the organisation users are resolved from them.
         self.user_by_dn: dict[str, tuple[int, int | None]] = {}  # dn -> (entry id, account id)
         self.group_ids: dict[str, tuple[int, int | None]] = {}  # entryUUID -> (entry id, party id)
+        self._sequences: dict[str, str] = {}  # table -> its id sequence (PostgreSQL)
+
+    @property
+    def session(self) -> Session:
+        """The transaction's session, once the copier has written everything handed to it."""
+        if self.copier is not None:
+            self.copier.drain()
+        return self._session
+
+    @contextmanager
+    def background(self, *, preload: bool) -> Iterator[None]:
+        """PostgreSQL: bulk inserts in a thread of their own until the block ends; then
+        everything is written, the audit events last. ``preload``: a full run (reads every
+        account and member number once instead of per batch). Elsewhere: nothing changes."""
+        if not self.postgres:
+            yield
+            return
+        if preload:
+            self._party_by_no = dict(self.session.execute(select(Membership.member_no, Membership.party_id)).all())
+            self._accounts_by_uid = {}
+            for user_id, account_id, party_id, role in self.session.execute(
+                    select(Account.nextcloud_user_id, Account.id, Account.party_id, Account.role).order_by(Account.id)):
+                self._accounts_by_uid.setdefault(user_id, []).append((account_id, party_id, role))
+        copier = BackgroundCopier(self._session.connection().connection.driver_connection).start()
+        self.copier = copier
+        # Ids come from the sequences on a connection of their own: nextval() is outside any
+        # transaction anyway, and on the session's connection each batch would wait for the copier.
+        self._id_connection = self._session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            yield
+            copier.drain()
+        except BaseException:
+            copier.close(cancel=True)  # the transaction rolls back: what is queued need not run
+            raise
+        finally:
+            self.copier = None
+            copier.close()
+            self._id_connection.close()
+            self._id_connection = None
+        for action, diff in self._pending_audit:
+            self._audit(action, diff)
+        self._pending_audit.clear()
 
     def _audit(self, action: str, diff: dict[str, Any]) -> None:
+        if self.copier is not None:  # the audit chain's statements would wait for the copier
+            self._pending_audit.append((action, diff))
+            return
         record(self.session, actor=self.actor, action=action, entity="ldap_sync_run", entity_id=str(self.run_id),
                diff={"run": self.run_id, **diff})
 
@@ -124,8 +183,8 @@ class Applier:
             return []
         table = model.__table__
         ids = self._allocate_ids(table.name, len(rows))
-        dialect = self.session.get_bind().dialect
-        postgres = dialect.name == "postgresql"
+        dialect = self._session.get_bind().dialect
+        postgres = self.postgres
         # Column by column (one list per column, then zip): a fraction of the Python work of
         # building each row on its own, which holds the GIL the reader thread needs.
         values_by_column: list[list[Any]] = []
@@ -140,18 +199,23 @@ class Applier:
             processor = None if postgres else column.type._cached_bind_processor(dialect)  # noqa: SLF001
             values_by_column.append(_processed(processor, values) if processor else values)
         names = ", ".join(c.name for c in table.columns)  # names from the model
-        dbapi = self.session.connection().connection.driver_connection
         if postgres:
             # COPY: one stream instead of a round trip per row (executemany ran at ~1,600 rows/s);
             # in the binary format when every column's type is known (less parsing for the server).
             types = _copy_types(table, dialect)
             binary = " (FORMAT BINARY)" if types else ""
-            with dbapi.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN{binary}') as copy:
-                if types:
-                    copy.set_types(types)
-                for row in zip(*values_by_column):
-                    copy.write_row(row)
+            statement = f'COPY "{table.name}" ({names}) FROM STDIN{binary}'
+            if self.copier is not None:
+                self.copier.submit(statement, types, values_by_column)
+            else:
+                with self.session.connection().connection.driver_connection.cursor() as cursor, \
+                        cursor.copy(statement) as copy:
+                    if types:
+                        copy.set_types(types)
+                    for row in zip(*values_by_column):
+                        copy.write_row(row)
         else:
+            dbapi = self.session.connection().connection.driver_connection
             # The DBAPI's executemany with each column's own bind processor (dates as SQLAlchemy
             # stores them): SQLAlchemy's per-row parameter handling cost more than SQLite's insert.
             cursor = dbapi.cursor()
@@ -163,10 +227,16 @@ class Applier:
         return ids
 
     def _allocate_ids(self, table: str, count: int) -> list[int]:
-        if self.session.get_bind().dialect.name == "postgresql":
-            return list(self.session.scalar(  # one row with an array: no round of fetchone() per id
-                text("SELECT array_agg(nextval(pg_get_serial_sequence(:table, 'id'))) FROM generate_series(1, :count)"),
-                {"table": table, "count": count}))
+        if not self.postgres:
+            return self._sqlite_ids(table, count)
+        db: Session | Connection = self._id_connection if self._id_connection is not None else self.session
+        if table not in self._sequences:  # looked up once: per row, it cost 4 of every 5 ms
+            self._sequences[table] = db.scalar(text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table})
+        return list(db.scalar(  # one row with an array: no round of fetchone() per id
+            text("SELECT array_agg(nextval(CAST(:sequence AS regclass))) FROM generate_series(1, :count)"),
+            {"sequence": self._sequences[table], "count": count}))
+
+    def _sqlite_ids(self, table: str, count: int) -> list[int]:
         # SQLite: the run holds the database's write lock (BEGIN IMMEDIATE) from its first write, so no
         # other writer can take these ids; INTEGER PRIMARY KEY would hand out max + 1 as well.
         highest = self.session.execute(text(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')).scalar_one()
@@ -179,15 +249,8 @@ class Applier:
         party), then by uid (an existing own account); otherwise a new natural person with an
         own account. Never a membership: admission is the board's decision."""
         for batch in chunks(users):
-            numbers = {u.member_no for u in batch if u.member_no is not None}
-            party_by_no = dict(self.session.execute(
-                select(Membership.member_no, Membership.party_id).where(one_of(self.session, Membership.member_no, numbers))).all()
-            ) if numbers else {}
-            accounts: dict[str, list[tuple[int, int, str]]] = {}
-            for user_id, account_id, party_id, role in self.session.execute(
-                    select(Account.nextcloud_user_id, Account.id, Account.party_id, Account.role)
-                    .where(one_of(self.session, Account.nextcloud_user_id, {u.uid for u in batch})).order_by(Account.id)):
-                accounts.setdefault(user_id, []).append((account_id, party_id, role))
+            party_by_no = self._parties_of_numbers({u.member_no for u in batch if u.member_no is not None})
+            accounts = self._accounts_of_uids({u.uid for u in batch})
             links: list[tuple[int | None, int | None, bool]] = []  # (party, account, owns party)
             new_parties: list[dict[str, Any]] = []
             new_accounts: list[tuple[int, dict[str, Any]]] = []  # (index in batch, row without party for new ones)
@@ -218,8 +281,11 @@ class Applier:
                 row["party_id"] = links[index][0]
             account_ids = self._insert(Account, [row for _, row in new_accounts],
                                        {"role": "self", "created_at": self.now})
-            for (index, _), account_id in zip(new_accounts, account_ids, strict=True):
+            for (index, row), account_id in zip(new_accounts, account_ids, strict=True):
                 links[index] = (links[index][0], account_id, links[index][2])
+                if self._accounts_by_uid is not None:  # later batches see the accounts created here
+                    self._accounts_by_uid.setdefault(row["nextcloud_user_id"], []).append(
+                        (account_id, row["party_id"], "self"))
             entry_ids = self._insert(LdapEntry, [self._entry_row(u, party_id=p, account_id=a, owns=owns)
                                                  for u, (p, a, owns) in zip(batch, links, strict=True)],
                                      self._entry_constants(USER))
@@ -229,6 +295,26 @@ class Applier:
                 "entries": entry_ids, "parties_created": [p for p, _, owns in links if owns],
                 "accounts_created": account_ids,
                 "linked_by_member_no": len(linked["member_no"]), "linked_by_uid": len(linked["uid"])})
+
+    def _parties_of_numbers(self, numbers: set[int]) -> dict[int, int]:
+        """member number -> the party of its membership, for those that exist."""
+        if self._party_by_no is not None:
+            return {n: self._party_by_no[n] for n in numbers if n in self._party_by_no}
+        if not numbers:
+            return {}
+        return dict(self.session.execute(select(Membership.member_no, Membership.party_id)
+                                         .where(one_of(self.session, Membership.member_no, numbers))).all())
+
+    def _accounts_of_uids(self, uids: set[str]) -> dict[str, list[tuple[int, int, str]]]:
+        """Nextcloud user id -> its accounts (id, party, role), oldest first."""
+        if self._accounts_by_uid is not None:
+            return {uid: self._accounts_by_uid[uid] for uid in uids if uid in self._accounts_by_uid}
+        accounts: dict[str, list[tuple[int, int, str]]] = {}
+        for user_id, account_id, party_id, role in self.session.execute(
+                select(Account.nextcloud_user_id, Account.id, Account.party_id, Account.role)
+                .where(one_of(self.session, Account.nextcloud_user_id, uids)).order_by(Account.id)):
+            accounts.setdefault(user_id, []).append((account_id, party_id, role))
+        return accounts
 
     def change(self, kind: str, pairs: Sequence[tuple[Stored, DirRecord]]) -> None:
         """Changed attributes (a rename is one: same entryUUID, new dn or uid). The link to the
@@ -334,10 +420,7 @@ class Applier:
         """A member organisation: the party of its member number if the group carries one, else a
         new organisation party (kind from NC_COOP_LDAP_GROUP_KIND)."""
         for batch in chunks(groups):
-            numbers = {g.member_no for g in batch if g.member_no is not None}
-            party_by_no = dict(self.session.execute(
-                select(Membership.member_no, Membership.party_id).where(one_of(self.session, Membership.member_no, numbers))).all()
-            ) if numbers else {}
+            party_by_no = self._parties_of_numbers({g.member_no for g in batch if g.member_no is not None})
             new = [g for g in batch if g.member_no not in party_by_no]
             party_ids = iter(self._insert(Party, [
                 {"kind": self.group_kind, "legal_name": g.legal_name, "given_names": None, "family_name": None,

@@ -333,7 +333,7 @@ class _Sync:
 
     def __init__(self, session: Session, lease: Lease | None, settings: LdapSettings, report: SyncReport, *,
                  force: bool, actor: str, progress: Progress | None) -> None:
-        self.session, self.lease, self.settings, self.report = session, lease, settings, report
+        self.lease, self.settings, self.report = lease, settings, report  # the session: see ``session``
         self.force, self.progress = force, progress
         self.full = report.mode == "full"
         self.dry_run = report.dry_run
@@ -356,6 +356,11 @@ class _Sync:
         self.memberships_added = 0
         self.end: _ReadEnd | None = None  # when the read has ended
 
+    @property
+    def session(self) -> Session:
+        """The run's session, once the applier's background inserts are written (see apply.py)."""
+        return self.applier.session
+
     def begin_writes(self) -> None:
         """Before the first write. SQLite: take the write lock now (BEGIN IMMEDIATE), so that a
         run that finds nothing to change never blocks the web requests' writes while it reads;
@@ -375,7 +380,9 @@ class _Sync:
     def run(self, pipeline: _Pipeline) -> _ReadEnd:
         connection = self.session.connection()
         if connection.dialect.name != "sqlite":
-            return self._run(pipeline)
+            # PostgreSQL: the bulk inserts overlap with building the next batches.
+            with self.applier.background(preload=self.full and not self.dry_run):
+                return self._run(pipeline)
         # SQLite: a larger page cache for this run (entryUUIDs and DNs go into their indexes in
         # random order; with the default 2 MB a 100,000-user sync rereads index pages all the
         # time), then the connection's own setting again before it goes back to the pool.

@@ -3,7 +3,10 @@
 """The LDAP sync's own tables: one row per directory entry, organisation users, runs, state.
 
 Nothing here is ever deleted: vanished entries are marked missing, then disabled; an
-organisation user who leaves a group gets ``ended_at``.
+organisation user who leaves a group gets ``ended_at``. The database refuses DELETE on
+``ldap_sync_run``, ``ldap_entry`` and ``ldap_org_user`` (migration 0009), which is why the ids
+that only the sync writes (runs, entries, and the copies of an entry's party and account) need
+no foreign key checked on every row of a bulk write.
 """
 from __future__ import annotations
 
@@ -69,9 +72,10 @@ class LdapEntry(Base):
     party_id: Mapped[int | None] = mapped_column(ForeignKey("party.id"), index=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     owns_party: Mapped[bool] = mapped_column(Boolean)  # the sync created the party, so it keeps its names
-    first_seen_run_id: Mapped[int] = mapped_column(ForeignKey("ldap_sync_run.id"))
-    last_seen_run_id: Mapped[int] = mapped_column(ForeignKey("ldap_sync_run.id"))  # last run that wrote it
-    missing_since_run_id: Mapped[int | None] = mapped_column(ForeignKey("ldap_sync_run.id"))
+    # ldap_sync_run ids, written only by the sync (no foreign key: see the module's docstring)
+    first_seen_run_id: Mapped[int] = mapped_column(ID)
+    last_seen_run_id: Mapped[int] = mapped_column(ID)  # last run that wrote it
+    missing_since_run_id: Mapped[int | None] = mapped_column(ID)
     missing_full_runs: Mapped[int] = mapped_column(Integer)
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -84,11 +88,13 @@ class LdapOrgUser(Base):
     __table_args__ = (Index("ix_ldap_org_user_group_user", "group_entry_id", "user_entry_id"),)
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
-    group_entry_id: Mapped[int] = mapped_column(ForeignKey("ldap_entry.id"))
-    user_entry_id: Mapped[int] = mapped_column(ForeignKey("ldap_entry.id"), index=True)
-    org_party_id: Mapped[int | None] = mapped_column(ForeignKey("party.id"), index=True)
-    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    # No foreign keys (see the module's docstring): ldap_entry ids, and copies of the group
+    # entry's party and the user entry's account, whose own foreign keys hold.
+    group_entry_id: Mapped[int] = mapped_column(ID)
+    user_entry_id: Mapped[int] = mapped_column(ID, index=True)
+    org_party_id: Mapped[int | None] = mapped_column(ID, index=True)
+    account_id: Mapped[int | None] = mapped_column(ID)
     since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    since_run_id: Mapped[int] = mapped_column(ForeignKey("ldap_sync_run.id"))
-    ended_run_id: Mapped[int | None] = mapped_column(ForeignKey("ldap_sync_run.id"))
+    since_run_id: Mapped[int] = mapped_column(ID)  # ldap_sync_run ids
+    ended_run_id: Mapped[int | None] = mapped_column(ID)

@@ -31,12 +31,43 @@ OFFICE = Actor("office", "test-request")
 BULK = 600  # more than the 500 entries cn=nc_coop-limited may read (ldap/acl.ldif)
 
 
+# The ids the sync writes without a foreign key (migration 0009): (table, column, referenced table).
+UNCHECKED_IDS = (
+    ("ldap_entry", "first_seen_run_id", "ldap_sync_run"),
+    ("ldap_entry", "last_seen_run_id", "ldap_sync_run"),
+    ("ldap_entry", "missing_since_run_id", "ldap_sync_run"),
+    ("ldap_org_user", "since_run_id", "ldap_sync_run"),
+    ("ldap_org_user", "ended_run_id", "ldap_sync_run"),
+    ("ldap_org_user", "group_entry_id", "ldap_entry"),
+    ("ldap_org_user", "user_entry_id", "ldap_entry"),
+    ("ldap_org_user", "org_party_id", "party"),
+    ("ldap_org_user", "account_id", "account"),
+)
+
+
+def dangling_ids(engine: Engine) -> dict[str, int]:
+    """'table.column' -> rows whose id names no row of the referenced table (none, if the sync
+    wrote what it should)."""
+    found = {}
+    with engine.connect() as conn:
+        for table, column, referred in UNCHECKED_IDS:
+            count = conn.exec_driver_sql(
+                f"SELECT COUNT(*) FROM {table} t LEFT JOIN {referred} r ON r.id = t.{column} "
+                f"WHERE t.{column} IS NOT NULL AND r.id IS NULL").scalar()
+            if count:
+                found[f"{table}.{column}"] = count
+    return found
+
+
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated database. After the test, every id the sync wrote without a foreign key
+    must resolve."""
     engine = make_engine(database_url)
     migrate.upgrade(engine)
     try:
         yield engine
+        assert dangling_ids(engine) == {}
     finally:
         engine.dispose()
 
