@@ -15,7 +15,7 @@ if [ ! -x .venv/bin/pytest ] || [ pyproject.toml -nt .venv/.nc_coop-test-install
 	touch .venv/.nc_coop-installed .venv/.nc_coop-test-installed
 fi
 if [ ! -x /usr/sbin/slapd ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-	echo "slapd/no_configuration boolean true" | debconf-set-selections
+	echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils >/dev/null
 fi
 exec .venv/bin/python -m pytest "$@"

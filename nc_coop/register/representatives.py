@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
 
 from nc_coop.audit.chain import lock_chain, record
 from nc_coop.register.models import Account, Party, RepresentationEvent
@@ -153,10 +153,14 @@ def appoint_representative(session: Session, actor_id: str, *, organisation_part
                       person.id, role, effective_date)
     account = None
     if nextcloud_user and nextcloud_user.strip():
-        account = Account(nextcloud_user_id=nextcloud_user.strip(), party_id=organisation_party_id,
-                          role="representative", created_at=datetime.now(UTC))
-        session.add(account)
-        session.flush()
+        # One account per login and party: a second role or a re-appointment reuses it.
+        account = session.scalar(select(Account).where(Account.nextcloud_user_id == nextcloud_user.strip(),
+                                                       Account.party_id == organisation_party_id))
+        if account is None:
+            account = Account(nextcloud_user_id=nextcloud_user.strip(), party_id=organisation_party_id,
+                              role="representative", created_at=datetime.now(UTC))
+            session.add(account)
+            session.flush()
     event = RepresentationEvent(organisation_party_id=organisation_party_id, person_party_id=person.id, role=role,
                                 action="appoint", effective_date=effective_date,
                                 account_id=account.id if account else None, recorded_at=datetime.now(UTC),
@@ -192,9 +196,15 @@ def end_representation(session: Session, actor_id: str, *, organisation_party_id
 
 
 def inactive_representative_accounts(today: date) -> object:
-    """A SELECT of account ids whose appointment has not begun or has ended by ``today``: the
-    access check leaves them out."""
-    return select(RepresentationEvent.account_id).where(
-        RepresentationEvent.account_id.is_not(None),
-        or_(and_(RepresentationEvent.action == "appoint", RepresentationEvent.effective_date > today),
-            and_(RepresentationEvent.action == "end", RepresentationEvent.effective_date < today)))
+    """A SELECT of account ids linked with appointments of which none runs on ``today`` (not
+    begun, or ended): the access check leaves them out. An account with a second role, or
+    appointed again after an end, is active while any of its appointments runs."""
+    appoint, end = aliased(RepresentationEvent), aliased(RepresentationEvent)
+    ended = select(end.id).where(end.action == "end", end.account_id == appoint.account_id,
+                                 end.organisation_party_id == appoint.organisation_party_id,
+                                 end.person_party_id == appoint.person_party_id, end.role == appoint.role,
+                                 end.effective_date >= appoint.effective_date, end.effective_date < today)
+    running = select(appoint.account_id).where(appoint.account_id.is_not(None), appoint.action == "appoint",
+                                               appoint.effective_date <= today, ~ended.exists())
+    return select(RepresentationEvent.account_id).where(RepresentationEvent.account_id.is_not(None),
+                                                        RepresentationEvent.account_id.not_in(running))

@@ -23,7 +23,10 @@ from nc_coop.register.models import (
     RepresentationEvent,
     ShareEntry,
 )
+from nc_coop.register.queries import visible_membership_ids
+from nc_coop.register.representatives import inactive_representative_accounts
 from nc_coop.requests.models import MemberRequest
+from nc_coop.requests.queries import visible_condition
 
 
 def _row(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -41,22 +44,29 @@ def _row(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
     return out
 
 
+def _other_side(request: MemberRequest, mine: set[int]) -> dict[str, Any]:
+    """A request row as this user may see it: of a transfer, the other member's login is left out."""
+    row = _row(request)
+    if request.membership_id is not None and request.membership_id not in mine:
+        row["submitted_by"] = None  # the receiving side: the giver's login is not theirs
+    if request.counterpart_membership_id is not None and request.counterpart_membership_id not in mine:
+        row["counterpart_user"] = None  # the giving side: nor the receiver's login
+    return row
+
+
 def user_data(session: Session, user_id: str) -> dict[str, Any]:
     """Accounts of the user and every party they are linked to (their own, and organisations they
-    act for), with memberships, both ledgers, notices, requests, representations, read
-    confirmations and the audit events about any of these."""
-    accounts = session.scalars(select(Account).where(Account.nextcloud_user_id == user_id)
-                               .order_by(Account.id)).all()
+    act for while the appointment runs; the same accounts the register shows them), with
+    memberships, both ledgers, notices, requests, representations, read confirmations and the
+    audit events about their own parties, memberships and requests."""
+    membership_ids = visible_membership_ids(session, user_id)
+    accounts = session.scalars(select(Account).where(
+        Account.nextcloud_user_id == user_id, Account.disabled_at.is_(None),
+        Account.id.not_in(inactive_representative_accounts(date.today()))).order_by(Account.id)).all()
     party_ids = sorted({a.party_id for a in accounts})
-    # The person behind a representative login (RepresentationEvent.person_party_id) is theirs too.
-    account_ids = [a.id for a in accounts]
-    person_ids = set(session.scalars(select(RepresentationEvent.person_party_id)
-                                     .where(RepresentationEvent.account_id.in_(account_ids)))) if account_ids else set()
-    all_party_ids = sorted(set(party_ids) | person_ids)
-    parties = session.scalars(select(Party).where(Party.id.in_(all_party_ids)).order_by(Party.id)).all()
-    memberships = session.scalars(select(Membership).where(Membership.party_id.in_(party_ids))
+    parties = session.scalars(select(Party).where(Party.id.in_(party_ids)).order_by(Party.id)).all()
+    memberships = session.scalars(select(Membership).where(Membership.id.in_(membership_ids))
                                   .order_by(Membership.member_no)).all()
-    membership_ids = [m.id for m in memberships]
     membership_rows = []
     for m in memberships:
         item = _row(m)
@@ -68,19 +78,19 @@ def user_data(session: Session, user_id: str) -> dict[str, Any]:
             select(MembershipEvent).where(MembershipEvent.membership_id == m.id).order_by(MembershipEvent.id))]
         membership_rows.append(item)
     notices = session.scalars(select(Notice).where(Notice.membership_id.in_(membership_ids)).order_by(Notice.id)).all()
-    requests = session.scalars(select(MemberRequest).where(or_(
-        MemberRequest.submitted_by == user_id, MemberRequest.membership_id.in_(membership_ids),
-        MemberRequest.counterpart_membership_id.in_(membership_ids))).order_by(MemberRequest.id)).all()
+    requests = session.scalars(select(MemberRequest).where(visible_condition(user_id, set(membership_ids)))
+                               .order_by(MemberRequest.id)).all()
+    mine = set(membership_ids)
+    own_requests = [r for r in requests if r.membership_id in mine or r.membership_id is None]
     representations = session.scalars(select(RepresentationEvent).where(or_(
         RepresentationEvent.organisation_party_id.in_(party_ids),
-        RepresentationEvent.person_party_id.in_(all_party_ids))).order_by(RepresentationEvent.id)).all()
+        RepresentationEvent.person_party_id.in_(party_ids))).order_by(RepresentationEvent.id)).all()
     confirmations = session.scalars(select(DocumentConfirmation).where(or_(
         DocumentConfirmation.nextcloud_user_id == user_id, DocumentConfirmation.membership_id.in_(membership_ids)))
         .order_by(DocumentConfirmation.id)).all()
     about = [and_(AuditEvent.entity == "membership", AuditEvent.entity_id.in_([str(i) for i in membership_ids])),
-             and_(AuditEvent.entity == "party", AuditEvent.entity_id.in_([str(i) for i in all_party_ids])),
-             and_(AuditEvent.entity == "member_request", AuditEvent.entity_id.in_([str(r.id) for r in requests])),
-             AuditEvent.actor == user_id]
+             and_(AuditEvent.entity == "party", AuditEvent.entity_id.in_([str(i) for i in party_ids])),
+             and_(AuditEvent.entity == "member_request", AuditEvent.entity_id.in_([str(r.id) for r in own_requests]))]
     audit = session.scalars(select(AuditEvent).where(or_(*about)).order_by(AuditEvent.id)).all()
     return {
         "generated_at": datetime.now(UTC).isoformat(),
@@ -89,7 +99,7 @@ def user_data(session: Session, user_id: str) -> dict[str, Any]:
         "parties": [_row(p) for p in parties],
         "memberships": membership_rows,
         "notices": [_row(n) for n in notices],
-        "requests": [_row(r) for r in requests],
+        "requests": [_other_side(r, mine) for r in requests],
         "representations": [_row(r) for r in representations],
         "document_confirmations": [_row(c) for c in confirmations],
         "audit_events": [_row(e, skip=("prev_hash", "hash")) for e in audit],

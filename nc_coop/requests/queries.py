@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from nc_coop.register.models import Membership, Party
@@ -78,8 +78,12 @@ def _view(session: Session, r: MemberRequest, *, viewer_memberships: set[int] | 
         awaiting_my_consent=awaiting, mine=mine, applicant=applicant if board else None)
 
 
-def _visible_condition(user_id: str, memberships: set[int]) -> object:
-    return or_(MemberRequest.submitted_by == user_id, MemberRequest.membership_id.in_(memberships),
+def visible_condition(user_id: str, memberships: set[int]) -> object:
+    """Requests for the memberships the user may see now, and their own join applications. The
+    sender of a request for a membership sees it only while they still see the membership (a
+    former representative or a disabled account does not)."""
+    return or_(and_(MemberRequest.submitted_by == user_id, MemberRequest.membership_id.is_(None)),
+               MemberRequest.membership_id.in_(memberships),
                MemberRequest.counterpart_membership_id.in_(memberships))
 
 
@@ -87,7 +91,7 @@ def my_requests(session: Session, user_id: str) -> list[RequestView]:
     """Requests the user sent, those for memberships they act for, and transfers offered to them.
     A transfer offered to them shows only what they need to decide; the rest is the giver's."""
     memberships = set(visible_membership_ids(session, user_id))
-    rows = session.scalars(select(MemberRequest).where(_visible_condition(user_id, memberships))
+    rows = session.scalars(select(MemberRequest).where(visible_condition(user_id, memberships))
                            .order_by(MemberRequest.submitted_at.desc(), MemberRequest.id.desc())).all()
     return [_view(session, r, viewer_memberships=memberships, viewer=user_id, board=False) for r in rows]
 
@@ -98,7 +102,7 @@ def request_for_user(session: Session, user_id: str, request_id: int) -> MemberR
         return None
     memberships = set(visible_membership_ids(session, user_id))
     return session.scalar(select(MemberRequest).where(MemberRequest.id == request_id,
-                                                      _visible_condition(user_id, memberships)))
+                                                      visible_condition(user_id, memberships)))
 
 
 def view_for_user(session: Session, user_id: str, request: MemberRequest) -> RequestView:

@@ -23,7 +23,8 @@ from nc_coop.register.statute import Nachschuss, StatuteParams, TransferPolicy
 
 __all__ = ["Kind", "Status", "Action", "Acknowledgement", "NoticePreview", "RuleViolation", "acknowledgements_for",
            "check_acknowledged", "declaration_sha256", "check_join", "check_further_shares", "notice_preview",
-           "after_hours_on_deadline", "check_transfer", "next_status", "PERSONAL_FIELDS"]
+           "after_hours_on_deadline", "check_transfer", "next_status", "PERSONAL_FIELDS",
+           "check_representation_date"]
 
 
 class Kind(StrEnum):
@@ -218,3 +219,10 @@ def check_transfer(params: StatuteParams, *, same_membership: bool, receiver_run
                                                    params)
         except RuleViolation:
             raise RuleViolation("amount", _l("The receiver's shares cannot take this amount (§76 Abs. 1 GenG).")) from None
+
+
+def check_representation_date(on: date, today: date) -> None:
+    """An organisation records its own appointments and their ends from today on; the board
+    records past ones (it checks the documents)."""
+    if on < today:
+        raise RuleViolation("effective_date", _l("Not before today: ask the board to record a past date."))

@@ -3,12 +3,13 @@
 """Input and output schemas of member requests (marshmallow); views validate here."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from nc_coop.register.schemas import MAX_ID, MAX_MEMBER_NO, PARTY_KINDS, STORABLE
+from nc_coop.register.schemas import MAX_ID, MAX_MEMBER_NO, PARTY_KINDS, REPRESENTATIVE_ROLES, STORABLE
 from nc_coop.register.statute import PartyKind
 from nc_coop.requests.rules import Kind, Status
 
@@ -17,6 +18,22 @@ KINDS = [k.value for k in Kind]
 STATUSES = [s.value for s in Status]
 MAX_SHARES = 100_000
 MAX_CENTS = 10**12
+
+
+class WholeNumber(fields.Integer):
+    """A whole number: from JSON a number without a fraction (2, not 2.7 or true), from a form
+    its digits ("2", not "2.7"). A fraction is refused at the field, never cut off."""
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise self.make_error("invalid")
+        if isinstance(value, str) and not re.fullmatch(r"[+-]?[0-9]+", value.strip()):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+# A Nextcloud login: letters, digits and _ . @ - ' and spaces (the characters Nextcloud allows).
+NEXTCLOUD_USER = validate.Regexp(r"^[A-Za-z0-9_.@' -]+\Z", error=_l("Not a Nextcloud login."))
 
 
 def _text(max_length: int, **kwargs: Any) -> fields.String:
@@ -34,7 +51,7 @@ class JoinSchema(Schema):
     email = fields.Email(required=True, validate=[validate.Length(max=255), STORABLE])
     register_court = _text(255, load_default=None)
     register_no = _text(100, load_default=None)
-    shares = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=MAX_SHARES))
+    shares = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_SHARES))
     acknowledged = fields.List(fields.String(validate=validate.OneOf(ACK_KEYS)), load_default=list,
                                validate=validate.Length(max=len(ACK_KEYS)))
 
@@ -52,17 +69,17 @@ class JoinSchema(Schema):
 
 
 class SharesSchema(Schema):
-    membership_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
-    shares = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=MAX_SHARES))
+    membership_id = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    shares = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_SHARES))
     acknowledged = fields.List(fields.String(validate=validate.OneOf(ACK_KEYS)), load_default=list,
                                validate=validate.Length(max=len(ACK_KEYS)))
 
 
 class NoticeSchema(Schema):
-    membership_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    membership_id = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_ID))
     scope = fields.String(required=True, validate=validate.OneOf(["all", "partial"]),
                           metadata={"description": "all: the membership (§65); partial: further shares (§67b)"})
-    shares = fields.Integer(load_default=None, strict=False, validate=validate.Range(min=1, max=MAX_SHARES),
+    shares = WholeNumber(load_default=None, validate=validate.Range(min=1, max=MAX_SHARES),
                             metadata={"description": "partial: the number of further shares"})
 
     @validates_schema
@@ -72,10 +89,23 @@ class NoticeSchema(Schema):
 
 
 class TransferSchema(Schema):
-    membership_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
-    to_member_no = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=MAX_MEMBER_NO))
-    shares = fields.Integer(load_default=0, strict=False, validate=validate.Range(min=0, max=MAX_SHARES))
-    amount_cents = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=MAX_CENTS))
+    membership_id = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    to_member_no = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_MEMBER_NO))
+    shares = WholeNumber(load_default=0, validate=validate.Range(min=0, max=MAX_SHARES))
+    amount_cents = WholeNumber(load_default=0, strict=True, validate=validate.Range(min=0, max=MAX_CENTS))
+
+
+class MemberAppointSchema(Schema):
+    """An organisation appoints a representative itself: a new person by name only (linking an
+    existing person is the board's), from today on (see rules.check_representation_date)."""
+
+    role = fields.String(required=True, validate=validate.OneOf(REPRESENTATIVE_ROLES))
+    effective_date = fields.Date(required=True)
+    given_names = _text(255, load_default=None)
+    family_name = fields.String(required=True, validate=[validate.Length(min=1, max=255), STORABLE])
+    email = fields.Email(load_default=None, validate=[validate.Length(max=255), STORABLE])
+    nextcloud_user = fields.String(load_default=None, validate=[validate.Length(max=64), NEXTCLOUD_USER])
+    basis_document = _text(255, load_default=None)
 
 
 class ConsentSchema(Schema):
@@ -83,7 +113,7 @@ class ConsentSchema(Schema):
 
 
 class ContactSchema(Schema):
-    membership_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    membership_id = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_ID))
     postal_address = fields.String(required=True, validate=[validate.Length(min=5, max=1000), STORABLE])
     email = fields.Email(load_default=None, validate=[validate.Length(max=255), STORABLE])
 
@@ -101,8 +131,8 @@ class InboxQuerySchema(Schema):
 
 
 class NoticePreviewQuerySchema(Schema):
-    membership_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
-    shares = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_SHARES),
+    membership_id = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    shares = WholeNumber(load_default=None, validate=validate.Range(min=1, max=MAX_SHARES),
                             metadata={"description": "further shares only (§67b); absent: all (§65)"})
 
 

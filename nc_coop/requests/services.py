@@ -107,11 +107,14 @@ def _statute_columns(statutes: Statutes, day: date) -> dict[str, Any]:
 # --- §15 join ------------------------------------------------------------------------------------
 
 def is_member(session: Session, user_id: str, today: date) -> bool:
-    """Linked to a membership that has not ended (as the member or a representative)."""
+    """A member personally: their own account (not one they represent an organisation with)
+    is linked to a membership that has not ended. A representative may still join themself."""
     statutes = Statutes(session)
+    own = set(session.scalars(select(Membership.id).join(Account, Account.party_id == Membership.party_id)
+                              .where(Account.nextcloud_user_id == user_id, Account.role == "self")))
     return any(membership_state(session, statutes, mid, today).running
                or session.get(Membership, mid).admitted_on > today
-               for mid in visible_membership_ids(session, user_id))
+               for mid in visible_membership_ids(session, user_id) if mid in own)
 
 
 def submit_join(session: Session, actor: Actor, *, data: dict[str, Any], acknowledged: set[str], render: Render,

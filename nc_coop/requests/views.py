@@ -24,7 +24,7 @@ from nc_coop.db import get_db
 from nc_coop.register.models import Membership, Party
 from nc_coop.register.queries import member_overview, visible_membership_ids
 from nc_coop.register.representatives import appoint_representative, end_representation, representatives_of
-from nc_coop.register.schemas import AppointSchema, EndRepresentationSchema
+from nc_coop.register.schemas import EndRepresentationSchema
 from nc_coop.register.statute import PartyKind
 from nc_coop.register.statutes import Statutes
 from nc_coop.requests import admin_views, services
@@ -41,11 +41,12 @@ from nc_coop.requests.common import (
 from nc_coop.requests.letters import LANGUAGES, NoLetter, membership_letter, request_letter
 from nc_coop.requests.privacy import user_data
 from nc_coop.requests.queries import my_requests, request_for_user, view_for_user
-from nc_coop.requests.rules import Kind, RuleViolation, acknowledgements_for
+from nc_coop.requests.rules import Kind, RuleViolation, acknowledgements_for, check_representation_date
 from nc_coop.requests.schemas import (
     ConsentSchema,
     ContactSchema,
     JoinSchema,
+    MemberAppointSchema,
     NoticePreviewOut,
     NoticePreviewQuerySchema,
     NoticeSchema,
@@ -291,7 +292,9 @@ def representatives() -> ResponseReturnValue:
     if party.kind == PartyKind.NATURAL.value:
         abort(404)
     ending = request.form.get("end") == "1"
-    schema = EndRepresentationSchema() if ending else AppointSchema()
+    # Appointing takes a new person by name only; ending names a person of this organisation's
+    # appointments (end_representation finds no running one for anybody else's).
+    schema = EndRepresentationSchema() if ending else MemberAppointSchema()
     raw = form_fields(skip=("membership_id", "end"))
     try:
         data = schema.load(raw)
@@ -300,6 +303,7 @@ def representatives() -> ResponseReturnValue:
         return _contact_page(membership, party, rep_errors=errors, rep_form=request.form,
                              form={"postal_address": party.postal_address, "email": party.email or ""})
     try:
+        check_representation_date(data["effective_date"], _today())
         kwargs = {"organisation_party_id": party.id, "request_id": g.request_id, **data}
         (end_representation if ending else appoint_representative)(session, g.user_id, **kwargs)
     except RuleViolation as exc:

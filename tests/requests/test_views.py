@@ -199,7 +199,7 @@ def test_a_representative_keeps_the_organisations_contact_data(app: Flask, clien
                 "Sportplatz 1, 12345 Musterstadt", "email": "vorstand@tsv.example"}).status_code == 303
     assert post(app, client, "/requests/contact/representatives", "rita", {
         "membership_id": org, "role": "board_member", "given_names": "Otto", "family_name": "Kassenwart",
-        "effective_date": "2025-01-01"}).status_code == 303
+        "effective_date": TODAY.isoformat()}).status_code == 303
     page = client.get(f"/requests/contact?membership_id={org}", headers=appapi_headers("rita")).get_data(as_text=True)
     assert "Sportplatz 1, 12345 Musterstadt" in page and "Otto Kassenwart" in page
     export = client.get("/api/v1/privacy/export", headers=appapi_headers("rita"))
