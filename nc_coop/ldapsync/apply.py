@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from nc_coop.audit.chain import record
-from nc_coop.ldapsync.copier import BackgroundCopier
+from nc_coop.ldapsync.copier import BackgroundCopier, copy_rows
 from nc_coop.ldapsync.models import LdapEntry, LdapOrgUser
 from nc_coop.ldapsync.plan import (
     GROUP,
@@ -208,12 +208,7 @@ class Applier:
             if self.copier is not None:
                 self.copier.submit(statement, types, values_by_column)
             else:
-                with self.session.connection().connection.driver_connection.cursor() as cursor, \
-                        cursor.copy(statement) as copy:
-                    if types:
-                        copy.set_types(types)
-                    for row in zip(*values_by_column):
-                        copy.write_row(row)
+                copy_rows(self.session.connection().connection.driver_connection, statement, types, values_by_column)
         else:
             dbapi = self.session.connection().connection.driver_connection
             # The DBAPI's executemany with each column's own bind processor (dates as SQLAlchemy

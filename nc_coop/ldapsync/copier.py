@@ -24,6 +24,16 @@ QUEUE_BATCHES = 6  # batches built ahead of the copier
 _STOP = None
 
 
+def copy_rows(connection: Any, statement: str, types: list[str] | None, columns: Sequence[list[Any]]) -> None:
+    """One ``COPY ... FROM STDIN`` on psycopg's connection; ``columns``: one list per column, in
+    the statement's order; ``types``: PostgreSQL type names for the binary format, or None."""
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        if types:
+            copy.set_types(types)
+        for row in zip(*columns):
+            copy.write_row(row)
+
+
 class CopyFailed(Exception):
     """A COPY in the background failed; ``__cause__`` is the database's error."""
 
@@ -58,11 +68,7 @@ class BackgroundCopier:
                 self._queue.task_done()
 
     def _copy(self, statement: str, types: list[str] | None, columns: list[list[Any]]) -> None:
-        with self._connection.cursor() as cursor, cursor.copy(statement) as copy:
-            if types:
-                copy.set_types(types)
-            for row in zip(*columns):
-                copy.write_row(row)
+        copy_rows(self._connection, statement, types, columns)
 
     def _raise(self) -> None:
         if self._error is not None:

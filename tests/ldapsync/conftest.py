@@ -6,6 +6,7 @@ alone is ``directory`` in tests/conftest.py), settings for it, and helpers to ch
 directory as its admin and to look at the database."""
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -31,18 +32,8 @@ OFFICE = Actor("office", "test-request")
 BULK = 600  # more than the 500 entries cn=nc_coop-limited may read (ldap/acl.ldif)
 
 
-# The ids the sync writes without a foreign key (migration 0009): (table, column, referenced table).
-UNCHECKED_IDS = (
-    ("ldap_entry", "first_seen_run_id", "ldap_sync_run"),
-    ("ldap_entry", "last_seen_run_id", "ldap_sync_run"),
-    ("ldap_entry", "missing_since_run_id", "ldap_sync_run"),
-    ("ldap_org_user", "since_run_id", "ldap_sync_run"),
-    ("ldap_org_user", "ended_run_id", "ldap_sync_run"),
-    ("ldap_org_user", "group_entry_id", "ldap_entry"),
-    ("ldap_org_user", "user_entry_id", "ldap_entry"),
-    ("ldap_org_user", "org_party_id", "party"),
-    ("ldap_org_user", "account_id", "account"),
-)
+# The ids the sync writes without a foreign key: exactly those migration 0009 dropped.
+UNCHECKED_IDS = importlib.import_module("nc_coop.migrations.versions.0009_ldap_sync_bulk_writes").DROPPED
 
 
 def dangling_ids(engine: Engine) -> dict[str, int]:
