@@ -5,11 +5,15 @@
 The proxy behaves as APPAPI.md §3.3 describes AppAPI 34's ``ExAppProxyController``: the first
 route matching path and verb decides; every denial is a 404; the browser's headers (Host,
 Cookie, Authorization) are forwarded; responses without Cache-Control get an hour of caching.
+Where a real Nextcloud 34 was observed to be stricter than its sources suggest (APPAPI.md
+"Corrections"), the stand-in is as strict as the real one: it follows the ExApp's redirects on
+the server, and a response without its own CSP gets Nextcloud's block-everything policy.
 """
 from __future__ import annotations
 
 import secrets
 from typing import TYPE_CHECKING
+from urllib.parse import urljoin
 
 import requests
 from flask import Blueprint, Response, current_app, redirect, render_template_string, request
@@ -24,12 +28,20 @@ bp = Blueprint("proxy", __name__)
 SESSION_COOKIE = "nc_standin_session"
 _STRIPPED_REQUEST = {"content-length", "authorization-app-api", "x-origin-ip", "connection", "accept-encoding"}
 _STRIPPED_RESPONSE = {"aa-version", "ex-app-id", "ex-app-version", "authorization-app-api", "aa-request-id",
-                      "transfer-encoding", "content-length", "connection", "content-security-policy", "server",
-                      "date", "content-encoding"}
-# Nextcloud replaces the ExApp's CSP with its own default (APPAPI.md §3.3).
-NEXTCLOUD_CSP = ("default-src 'none';base-uri 'none';manifest-src 'self';script-src 'self';"
-                 "style-src 'self' 'unsafe-inline';img-src 'self' data: blob:;font-src 'self' data:;"
-                 "connect-src 'self';media-src 'self';frame-ancestors 'self';form-action 'self'")
+                      "transfer-encoding", "content-length", "connection", "server", "date", "content-encoding"}
+# Observed on Nextcloud 34.0.1 + AppAPI 34.0.0 (APPAPI.md "Corrections", CSP): a proxied response
+# without its own Content-Security-Policy reaches the browser with exactly this policy; one that
+# carries its own keeps it (ProxyResponse merges the ExApp's headers over Nextcloud's defaults).
+PROXY_DEFAULT_CSP = "default-src 'none';base-uri 'none';manifest-src 'self';frame-ancestors 'none'"
+# Nextcloud's policy for its own pages, with what AppAPI's TopMenuController adds for the
+# top-menu page: 'unsafe-eval', 'unsafe-inline' and frame-src for its own host (APPAPI.md §4).
+# Whether the framed ExApp page may show inside it is then up to that page's frame-ancestors.
+EMBEDDED_PAGE_CSP = ("default-src 'none';base-uri 'none';manifest-src 'self';"
+                     "script-src 'self' 'unsafe-eval' 'unsafe-inline';style-src 'self' 'unsafe-inline';"
+                     "img-src 'self' data: blob:;font-src 'self' data:;connect-src 'self';media-src 'self';"
+                     "frame-src 'self' {host};frame-ancestors 'self';form-action 'self'")
+# Guzzle's default allow_redirects (AppAPI does not change it): at most 5 redirects.
+MAX_REDIRECTS = 5
 
 
 def _standin() -> NextcloudStandIn:
@@ -87,10 +99,7 @@ def proxy(app_id: str, path: str) -> Response:
         "AUTHORIZATION-APP-API": app.auth_header(user.user_id if user else ""),
         "AA-REQUEST-ID": secrets.token_urlsafe(15)[:20], "Accept-Language": user.language if user else "en",
     })
-    upstream = requests.request(
-        request.method, f"{app.url}/{path}", params=list(request.args.items(multi=True)), headers=headers,
-        data=request.get_data(), allow_redirects=False, timeout=60,
-    )
+    upstream = _send_following_redirects(f"{app.url}/{path}", headers)
     response = Response(upstream.content, upstream.status_code)
     for key, value in upstream.headers.items():
         if key.lower() not in _STRIPPED_RESPONSE:
@@ -99,15 +108,42 @@ def proxy(app_id: str, path: str) -> Response:
     if ("Cache-Control" not in upstream.headers and not path.endswith(".html")
             and content_type not in ("application/json", "application/x-tar")):
         response.headers["Cache-Control"] = "max-age=3600"  # AppAPI's cacheFor(3600)
-    response.headers["Content-Security-Policy"] = NEXTCLOUD_CSP
+    if "Content-Security-Policy" not in upstream.headers:
+        response.headers["Content-Security-Policy"] = PROXY_DEFAULT_CSP
     if user:
         response.headers["X-User-Id"] = user.user_id
     return response
 
 
+def _send_following_redirects(url: str, headers: dict[str, str]) -> requests.Response:
+    """Send the browser's request on to the ExApp, and follow its redirects here, on the server.
+
+    Observed on Nextcloud 34 (APPAPI.md "Corrections", Redirects): the proxy's Guzzle client
+    follows a redirect itself, with the same headers (the ExApp sees the same AA-REQUEST-ID),
+    and the browser gets the final answer at the URL it asked for. As Guzzle's default
+    (``strict`` off): 301, 302 and 303 continue as GET without a body, 307 and 308 repeat the
+    method and body. The browser never sees the 3xx, unless more than five follow each other.
+    """
+    method, body = request.method, request.get_data()
+    params: list[tuple[str, str]] | None = list(request.args.items(multi=True))
+    with requests.Session() as session:
+        for _ in range(MAX_REDIRECTS + 1 if _state().proxy_follows_redirects else 1):
+            upstream = session.request(method, url, params=params, headers=headers, data=body,
+                                       allow_redirects=False, timeout=60)
+            location = upstream.headers.get("Location")
+            if upstream.status_code not in (301, 302, 303, 307, 308) or not location:
+                return upstream
+            url, params = urljoin(upstream.url, location), None  # the query now comes with the URL
+            if upstream.status_code in (301, 302, 303):
+                method, body = "GET", b""
+                headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+    return upstream
+
+
 _SHELL = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }} – Nextcloud stand-in</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/index.php/apps/theming/theme/default.css?plain=1">
 <link rel="stylesheet" media="(prefers-color-scheme: dark)" href="/index.php/apps/theming/theme/dark.css?plain=1">
 <link rel="stylesheet" href="/index.php/apps/theming/theme/standin-shell.css">
@@ -165,8 +201,10 @@ def embedded(app_id: str, name: str) -> Response:
     menu = [e for e in state.top_menu.values() if user.is_admin or not e["admin_required"]]
     scripts = [f"/index.php/apps/app_api/proxy/{app_id}/{s['path']}.js"
                for s in state.scripts if s["type"] == "top_menu" and s["name"] == name]
-    return Response(render_template_string(_SHELL, title=entry["display_name"], scripts=scripts, menu=menu,
-                                            user=user, body=""))
+    page = Response(render_template_string(_SHELL, title=entry["display_name"], scripts=scripts, menu=menu,
+                                           user=user, body=""))
+    page.headers["Content-Security-Policy"] = EMBEDDED_PAGE_CSP.format(host=request.host_url.rstrip("/"))
+    return page
 
 
 @bp.get("/index.php/apps/theming/theme/<theme>.css")

@@ -114,6 +114,9 @@ class StandInState:
     sessions: dict[str, str] = field(default_factory=dict)  # stand-in login cookie → user id
     files: dict[tuple[str, str], Any] = field(default_factory=dict)  # (owner, path) → dav.DavNode
     ldap: Any = None  # userldap.LdapSource: where LDAP-backed users' quotas come from
+    # AppAPI's PHP proxy follows the ExApp's redirects (APPAPI.md "Corrections"); HaRP and a plain
+    # reverse proxy pass them to the browser. False plays the latter, for the tests of both paths.
+    proxy_follows_redirects: bool = True
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def groups(self) -> list[str]:
