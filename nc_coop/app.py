@@ -52,12 +52,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings: Settings = load_settings(os.environ, config)
     environ = {**os.environ, **{k: str(v) for k, v in (config or {}).items() if v is not None}}
     app = Flask("nc_coop", template_folder=_template_folder(), static_folder=None)
+    # No redirects of Werkzeug's own (/admin → /admin/, //x → /x): Nextcloud's proxy would follow
+    # them on the server and the browser would keep the old URL (APPAPI.md "Corrections"). Links
+    # are relative to whatever path a page is served at, so serving it there is correct.
+    app.url_map.strict_slashes = False
+    app.url_map.merge_slashes = False
     app.config.update(
         NC_COOP_SETTINGS=settings,
         SECRET_KEY=None,  # no Flask sessions: identity comes from AppAPI on every request
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         TEMPLATES_AUTO_RELOAD=False,
+        # Flask-Babel's own date helpers convert to the same zone as nc_coop.dates.
+        BABEL_DEFAULT_TIMEZONE=settings.time_zone.key,
     )
     gateway = NextcloudGateway(settings)
     app.extensions["nc_coop.gateway"] = gateway

@@ -147,7 +147,9 @@ def demo(port: int, data_dir: Path) -> None:
     documents_demo.seed_demo_folder(standin.state)
     secret = secrets.token_urlsafe(48)  # a fresh secret each run: nothing to leak, nothing to configure
     app = _app(APP_SECRET=secret, NEXTCLOUD_URL=standin.url, APP_PERSISTENT_STORAGE=str(data_dir.resolve()),
-               NC_COOP_ADMIN_GROUPS="admin,board", NC_COOP_DEMO="true", APP_HOST="127.0.0.1",
+               # The board (bea) and the office administer the cooperative, as in a real install.
+               NC_COOP_ADMIN_GROUPS=f"admin,board,{documents_demo.OFFICE_GROUP}", NC_COOP_DEMO="true",
+               APP_HOST="127.0.0.1",
                DATABASE_URL=os.environ.get("NC_COOP_DEMO_DATABASE_URL"),
                NC_COOP_DOCUMENTS_FOLDER=documents_demo.FOLDER, NC_COOP_DOCUMENTS_USER=documents_demo.READER)
     settings = app.config["NC_COOP_SETTINGS"]
@@ -169,7 +171,7 @@ def demo(port: int, data_dir: Path) -> None:
                                               app.extensions["nc_coop.documents"])
     click.echo(
         "\n  nc_coop DEMO: a stand-in replaces Nextcloud; nothing here is real member data.\n"
-        f"  Open {standin.url}/ and log in as alice (member), bea (board) or admin.\n"
+        f"  Open {standin.url}/ and log in as alice (member), bea (board), office or admin.\n"
         "  Press Ctrl+C to stop.\n"
     )
     try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, available_timezones
 
 from nc_coop import __version__
 
@@ -24,6 +25,22 @@ class ConfigError(Exception):
         super().__init__(f"{name}: {reason}")
         self.name = name
         self.reason = reason
+
+
+DEFAULT_TIME_ZONE = "Europe/Berlin"
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """The cooperative as its letters and PDFs name it (NC_COOP_LETTERHEAD_*); empty when unset."""
+
+    name: str | None = None
+    address_lines: tuple[str, ...] = ()
+    register_entry: str | None = None  # Genossenschaftsregister, e.g. "Amtsgericht Musterstadt GnR 123"
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.name and self.address_lines and self.register_entry)
 
 
 @dataclass(frozen=True)
@@ -44,6 +61,8 @@ class Settings:
     threads: int
     log_level: str
     demo: bool
+    time_zone: ZoneInfo  # days and times are shown and counted here (NC_COOP_TIME_ZONE)
+    letterhead: Letterhead
 
     @property
     def unix_socket(self) -> str | None:
@@ -147,6 +166,20 @@ def read_secret(environ: Mapping[str, Any], name: str) -> str | None:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(name + "_FILE", f"cannot be read ({type(exc).__name__}): {path.strip()!r}") from None
 
+def parse_time_zone(name: str, raw: str) -> ZoneInfo:
+    """An IANA time zone name such as Europe/Berlin (not a file path, not a folder such as "Europe")."""
+    if raw == "localtime" or raw not in available_timezones():  # "localtime" is the host's, not a name
+        raise ConfigError(name, f"must be an IANA time zone name like Europe/Berlin, got {raw!r}")
+    return ZoneInfo(raw)
+
+
+def parse_letterhead(name: str | None, address: str | None, register_entry: str | None) -> Letterhead:
+    """The address's lines are separated by "|" (an env value cannot hold a line break reliably)."""
+    lines = tuple(line.strip() for line in re.split(r"\||\r?\n", address or "") if line.strip())
+    return Letterhead(name.strip() if name and name.strip() else None, lines,
+                      register_entry.strip() if register_entry and register_entry.strip() else None)
+
+
 _APP_ID = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 _GROUP_LIST = re.compile(r"^[^,]+(,[^,]+)*$")
 
@@ -198,4 +231,7 @@ def load_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | Non
         threads=opt("NC_COOP_THREADS", "8", parse_int(2, 64)),
         log_level=log_level,
         demo=opt("NC_COOP_DEMO", "false", parse_bool),
+        time_zone=opt("NC_COOP_TIME_ZONE", DEFAULT_TIME_ZONE, parse_time_zone),
+        letterhead=parse_letterhead(get("NC_COOP_LETTERHEAD_NAME"), get("NC_COOP_LETTERHEAD_ADDRESS"),
+                                    get("NC_COOP_LETTERHEAD_REGISTER")),
     )

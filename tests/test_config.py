@@ -7,10 +7,21 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from nc_coop.config import ConfigError, env_setting, load_settings, parse_bool, parse_float, parse_int, read_secret
+from nc_coop import create_app
+from nc_coop.config import (
+    ConfigError,
+    Letterhead,
+    env_setting,
+    load_settings,
+    parse_bool,
+    parse_float,
+    parse_int,
+    read_secret,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = {"APP_SECRET": "s" * 32, "NEXTCLOUD_URL": "http://nc.example"}
@@ -45,12 +56,38 @@ def test_overrides_win_over_the_environment() -> None:
     ({**BASE, "NC_COOP_DEMO": "maybe"}, "NC_COOP_DEMO", "true or false"),
     ({**BASE, "NC_COOP_NEXTCLOUD_TIMEOUT": "-1"}, "NC_COOP_NEXTCLOUD_TIMEOUT", "between 0 and 600"),
     ({**BASE, "NC_COOP_ADMIN_GROUPS": "board,,office"}, "NC_COOP_ADMIN_GROUPS", "comma-separated"),
+    ({**BASE, "NC_COOP_TIME_ZONE": "Europe/Berlinn"}, "NC_COOP_TIME_ZONE", "IANA time zone name"),
+    ({**BASE, "NC_COOP_TIME_ZONE": "Europe"}, "NC_COOP_TIME_ZONE", "IANA time zone name"),  # a folder of tzdata
+    ({**BASE, "NC_COOP_TIME_ZONE": "../../etc/passwd"}, "NC_COOP_TIME_ZONE", "IANA time zone name"),
+    ({**BASE, "NC_COOP_TIME_ZONE": "CET+1"}, "NC_COOP_TIME_ZONE", "IANA time zone name"),
 ])
 def test_bad_settings_name_the_setting_and_the_reason(env: dict[str, str], name: str, reason: str) -> None:
     with pytest.raises(ConfigError) as err:
         load_settings(env)
     assert err.value.name == name and reason in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_the_time_zone_is_europe_berlin_unless_set() -> None:
+    assert load_settings(BASE).time_zone == ZoneInfo("Europe/Berlin")
+    assert load_settings({**BASE, "NC_COOP_TIME_ZONE": " America/New_York "}).time_zone == ZoneInfo("America/New_York")
+
+
+def test_a_bad_time_zone_stops_the_app_factory(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="^NC_COOP_TIME_ZONE: must be an IANA time zone name like Europe/Berlin, "
+                                          "got 'Mars/Olympus'$"):
+        create_app({**BASE, "APP_PERSISTENT_STORAGE": str(tmp_path), "NC_COOP_TIME_ZONE": "Mars/Olympus"})
+
+
+def test_the_letterhead_address_lines_are_separated_by_a_bar() -> None:
+    settings = load_settings({**BASE, "NC_COOP_LETTERHEAD_NAME": " Wolke Musterstadt eG ",
+                              "NC_COOP_LETTERHEAD_ADDRESS": "Hauptstraße 5 | 12345 Musterstadt|",
+                              "NC_COOP_LETTERHEAD_REGISTER": "Amtsgericht Musterstadt GnR 123"})
+    assert settings.letterhead == Letterhead("Wolke Musterstadt eG", ("Hauptstraße 5", "12345 Musterstadt"),
+                                             "Amtsgericht Musterstadt GnR 123")
+    assert settings.letterhead.complete
+    unset = load_settings({**BASE, "NC_COOP_LETTERHEAD_NAME": "  "}).letterhead
+    assert unset == Letterhead(None, (), None) and not unset.complete
 
 
 def test_the_shared_parsers_name_the_variable_and_the_reason() -> None:

@@ -1,13 +1,15 @@
 # SPDX-FileCopyrightText: 2026 nc_coop contributors
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""System status for cooperative admins: is nc_coop installed, migrated and talking to Nextcloud."""
+"""System status for cooperative admins: is nc_coop installed, migrated and talking to Nextcloud,
+and can the quota account do what quota changes need."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, g, render_template
 
 from nc_coop import migrate
 from nc_coop.appapi.guard import coop_admin_required
 from nc_coop.db import get_db
+from nc_coop.quota.account import check_quota_account
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -28,4 +30,6 @@ def status() -> str:
         migrated=current == head,
         init=current_app.extensions["nc_coop.init"],
         settings=settings,
+        quota_checks=check_quota_account(current_app.extensions["nc_coop.gateway"],
+                                         current_app.extensions["nc_coop.quota"], g.request_id),
     )

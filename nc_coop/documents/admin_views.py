@@ -5,17 +5,16 @@ unpublishing, assemblies with their §48(3) deadlines, file checks, read confirm
 and as a JSON API. An invalid form shows the error at the field and writes nothing."""
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request
+from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import select
 
 from nc_coop.appapi.guard import coop_admin_required
+from nc_coop.dates import coop_today, day
 from nc_coop.db import get_db
 from nc_coop.documents.common import (
     actor,
@@ -53,6 +52,7 @@ from nc_coop.documents.services import check_file, create_assembly, notify_membe
 from nc_coop.nextcloud import DavEntry, NextcloudNotFound
 from nc_coop.register.models import StatuteVersionRow
 from nc_coop.web.inputs import form_data, json_data, unprocessable
+from nc_coop.web.navigation import see_other
 from nc_coop.web.urls import rel_url_for
 
 bp = Blueprint("documents_admin", __name__)
@@ -106,10 +106,10 @@ def _publish(data: dict[str, Any]) -> tuple[DocumentView, int, int]:
     nextcloud = current_app.config["NC_COOP_SETTINGS"]
     link = f"{nextcloud.nextcloud_url}/index.php/apps/app_api/proxy/{nextcloud.app_id}/documents"
     sent, failed = notify_members(
-        session, gateway(), view, recipients(session, view, date.today()),
-        subject=_("New document: %(title)s", title=view.title),
-        message=_("The cooperative has published a document for its members."), link=link,
-        request_id=g.request_id)
+        session, gateway(), view, recipients(session, view, coop_today()),
+        text=lambda: (_("New document: %(title)s", title=view.title),
+                      _("The cooperative has published a document for its members.")),
+        link=link, request_id=g.request_id)
     return view, sent, failed
 
 
@@ -138,9 +138,10 @@ def _overview_page(*, errors: dict[str, list[str]] | None = None, assembly_error
                    status: int = 200) -> ResponseReturnValue:
     settings = documents_settings()
     session = get_db().session
-    today = date.today()
+    today = coop_today()
     docs = all_documents(session)
     picker_error = None
+    folder_missing = False
     relative, entries = "", []
     if settings is not None:
         try:
@@ -149,19 +150,23 @@ def _overview_page(*, errors: dict[str, list[str]] | None = None, assembly_error
             picker_error = exc.message
             status = 400 if status == 200 else status
         except FolderMissing:
-            picker_error = _("There is no such folder in the documents folder (or the reading account cannot "
-                             "see it).")
-            status = 404 if status == 200 else status
+            if request.args.get("dir", "").strip("/"):
+                picker_error = _("There is no such folder in the documents folder (or the reading account cannot "
+                                 "see it).")
+                status = 404 if status == 200 else status
+            else:  # the documents folder itself: a setup step still to do, the page is fine (200)
+                folder_missing = True
     form = request.form if (errors or assembly_errors) else {"path": request.args.get("path", "")}
     return render_template(
-        "documents/admin.html", configured=settings is not None, folder=settings.folder if settings else "",
+        "documents/admin.html", configured=settings is not None, folder_missing=folder_missing,
+        folder=settings.folder if settings else "",
         reading_user=settings.user if settings else "", dir=relative, entries=entries, picker_error=picker_error,
         documents=docs, assemblies=assemblies(session, today, docs), flagged=[d for d in docs if d.integrity != "ok"
                                                                                and d.withdrawn_at is None],
         statute_choices=[(str(s.id), _("Version %(version)s, in force from %(day)s", version=s.version,
-                                       day=format_date(s.registered_at, "medium")))
+                                       day=day(s.registered_at)))
                          for s in session.scalars(select(StatuteVersionRow).order_by(StatuteVersionRow.version))],
-        assembly_choices=[(str(a.id), f"{a.title} ({format_date(a.held_on, 'medium')})") for a in
+        assembly_choices=[(str(a.id), f"{a.title} ({day(a.held_on)})") for a in
                           session.scalars(select(GeneralAssembly).order_by(GeneralAssembly.held_on.desc()))],
         categories=[c.value for c in Category], errors=errors or {}, assembly_errors=assembly_errors or {},
         form=form, checked=request.args.get("checked"), today=today), status
@@ -180,7 +185,7 @@ def publish_form() -> ResponseReturnValue:
             get_db().session.rollback()
             errors = {exc.field: [exc.message]}
         else:
-            return redirect(rel_url_for("documents_admin.detail", document_id=view.id, published=1), 303)
+            return see_other(rel_url_for("documents_admin.detail", document_id=view.id, published=1))
     return _overview_page(errors=errors, status=422)
 
 
@@ -191,7 +196,7 @@ def assembly_form() -> ResponseReturnValue:
     if data is None:
         return _overview_page(assembly_errors=errors, status=422)
     create_assembly(get_db().session, actor(), **data)
-    return redirect(rel_url_for("documents_admin.overview") + "#assemblies", 303)
+    return see_other(rel_url_for("documents_admin.overview", recorded=1) + "#assemblies")
 
 
 @bp.post("/admin/documents/check")
@@ -201,7 +206,7 @@ def check_form() -> ResponseReturnValue:
         abort(409)
     result = _check_all()
     flagged = len(result["changed"]) + len(result["missing"])  # type: ignore[arg-type]
-    return redirect(rel_url_for("documents_admin.overview", checked=f"{result['checked']}:{flagged}"), 303)
+    return see_other(rel_url_for("documents_admin.overview", checked=f"{result['checked']}:{flagged}"))
 
 
 @bp.get("/admin/documents/<int:document_id>")
@@ -216,7 +221,7 @@ def _detail_page(view: DocumentView, errors: dict[str, list[str]] | None = None,
                              .order_by(DocumentEvent.at, DocumentEvent.id)).all()
     notifications = session.scalars(select(DocumentNotification).where(DocumentNotification.document_id == view.id)
                                     .order_by(DocumentNotification.id)).all()
-    rows = confirmations(session, view.id, date.today()) if view.requires_confirmation else []
+    rows = confirmations(session, view.id, coop_today()) if view.requires_confirmation else []
     return render_template("documents/admin_detail.html", doc=view, events=events, notifications=notifications,
                            confirmations=rows, errors=errors or {}, published=request.args.get("published") == "1",
                            unpublished=request.args.get("unpublished") == "1"), status
@@ -233,7 +238,7 @@ def unpublish_form(document_id: int) -> ResponseReturnValue:
         except RuleViolation as exc:
             errors = {"reason": [exc.message]}
         else:
-            return redirect(rel_url_for("documents_admin.detail", document_id=view.id, unpublished=1), 303)
+            return see_other(rel_url_for("documents_admin.detail", document_id=view.id, unpublished=1))
     return _detail_page(view, errors, 422)
 
 
@@ -301,7 +306,7 @@ def api_unpublish(document_id: int) -> ResponseReturnValue:
 @coop_admin_required
 def api_confirmations(document_id: int) -> ResponseReturnValue:
     view = view_or_404(document_id)
-    rows = confirmations(get_db().session, view.id, date.today())
+    rows = confirmations(get_db().session, view.id, coop_today())
     done = sum(1 for r in rows if r.confirmed_at is not None)
     return jsonify(ConfirmationsOut().dump({"confirmed": done, "not_confirmed": len(rows) - done, "members": rows}))
 
@@ -317,7 +322,7 @@ def api_check() -> ResponseReturnValue:
 @bp.get("/api/v1/admin/assemblies")
 @coop_admin_required
 def api_assemblies() -> ResponseReturnValue:
-    return jsonify(AssembliesOut().dump({"assemblies": assemblies(get_db().session, date.today())}))
+    return jsonify(AssembliesOut().dump({"assemblies": assemblies(get_db().session, coop_today())}))
 
 
 @bp.post("/api/v1/admin/assemblies")
@@ -326,5 +331,5 @@ def api_create_assembly() -> ResponseReturnValue:
     data = json_data(AssemblySchema())
     session = get_db().session
     assembly = create_assembly(session, actor(), **data)
-    view = next(a for a in assemblies(session, date.today()) if a.id == assembly.id)
+    view = next(a for a in assemblies(session, coop_today()) if a.id == assembly.id)
     return jsonify(AssemblyOut().dump(view)), 201

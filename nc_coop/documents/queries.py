@@ -11,15 +11,14 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nc_coop.dates import coop_zone, local_day
 from nc_coop.documents.models import DocumentConfirmation, DocumentEvent, GeneralAssembly, GovernanceDocument
 from nc_coop.documents.rules import (
     ANNUAL_DOCUMENTS,
-    Category,
     DeadlineState,
     MemberWindow,
     annual_documents_deadline,
     deadline_state,
-    local_day,
     needs_warning,
     visible_to_member,
 )
@@ -106,7 +105,7 @@ def _view(doc: GovernanceDocument, events: list[DocumentEvent], assemblies: dict
         adopted_on=doc.adopted_on, valid_from=doc.valid_from, statute_version_id=doc.statute_version_id,
         audience=doc.audience, requires_confirmation=doc.requires_confirmation, path=doc.dav_path,
         etag=doc.etag, sha256=doc.sha256, size_bytes=doc.size_bytes, content_type=doc.content_type, published_at=aware(doc.published_at),
-        published_by=doc.published_by, published_on=local_day(doc.published_at), withdrawn_at=withdrawn,
+        published_by=doc.published_by, published_on=local_day(doc.published_at, coop_zone()), withdrawn_at=withdrawn,
         integrity=integrity, confirmed=confirmed)
 
 

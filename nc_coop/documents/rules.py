@@ -9,22 +9,20 @@ Decisions (README "Governance documents"):
   the earlier minutes (§15, §47 GenG). A former member sees nothing published after their exit.
 - "Board" documents are for the cooperative admins (NC_COOP_ADMIN_GROUPS and Nextcloud admins):
   that is nc_coop's notion of the board and office.
-- Publication dates are days in Germany (Europe/Berlin): the §48(3) week is counted in local days.
+- Publication dates are days in the cooperative's time zone (NC_COOP_TIME_ZONE, by default
+  Europe/Berlin): the §48(3) week is counted in local days.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 from urllib.parse import unquote
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-
-COOP_TIMEZONE = ZoneInfo("Europe/Berlin")
 
 
 class Category(StrEnum):
@@ -128,13 +126,6 @@ def relative_to_folder(folder: str, path: str) -> str | None:
 
 
 # --- Dates -----------------------------------------------------------------------------------------
-
-def local_day(at: datetime) -> date:
-    """The day in Germany of a point in time (SQLite returns naive UTC datetimes)."""
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=ZoneInfo("UTC"))
-    return at.astimezone(COOP_TIMEZONE).date()
-
 
 def annual_documents_deadline(assembly_on: date) -> date:
     """The last day on which the §48(3) documents may be published for an assembly on ``assembly_on``

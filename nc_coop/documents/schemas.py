@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from nc_coop.documents.rules import Audience, Category
 from nc_coop.register.schemas import MAX_ID, STORABLE
+from nc_coop.web.schema import Schema
 
 CATEGORIES = [c.value for c in Category]
 AUDIENCES = [a.value for a in Audience]

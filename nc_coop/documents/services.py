@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nc_coop.audit.chain import record
+from nc_coop.dates import lazy_day
 from nc_coop.documents.models import (
     DocumentConfirmation,
     DocumentEvent,
@@ -41,6 +43,7 @@ from nc_coop.nextcloud import NextcloudError, NextcloudGateway, NextcloudNotFoun
 from nc_coop.register.exports import member_list_rows
 from nc_coop.register.models import Account, Membership, StatuteVersionRow
 from nc_coop.register.representatives import inactive_representative_accounts
+from nc_coop.web.i18n import recipient_locale
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +117,7 @@ def _check_metadata(session: Session, data: dict[str, Any]) -> dict[str, Any]:
                 values[name] = registered
             elif values[name] != registered:
                 raise RuleViolation(name, _l("The register's statute version %(version)s says %(day)s.",
-                                             version=row.version, day=registered.isoformat()))
+                                             version=row.version, day=lazy_day(registered)))
         values["version"] = values["version"] or str(row.version)
     check_statute_dates(values["adopted_on"], values["valid_from"])
     return values
@@ -301,12 +304,15 @@ def recipients(session: Session, view: DocumentView, today: date) -> list[str]:
 
 
 def notify_members(session: Session, gateway: NextcloudGateway, view: DocumentView, users: list[str], *,
-                   subject: str, message: str, link: str, request_id: str | None) -> tuple[int, int]:
-    """One notification per user; a failure is recorded and does not stop the others (nor undo
-    the publication, committed before). Returns (sent, failed)."""
+                   text: Callable[[], tuple[str, str]], link: str, request_id: str | None) -> tuple[int, int]:
+    """One notification per user, its ``text()`` (subject, message) written in that user's
+    language; a failure is recorded and does not stop the others (nor undo the publication,
+    committed before). Returns (sent, failed)."""
     sent = failed = 0
     for user_id in users:
         error = None
+        with force_locale(recipient_locale(gateway, user_id, request_id)):
+            subject, message = text()
         try:
             gateway.notify(user_id, subject, message, link, request_id)
             sent += 1

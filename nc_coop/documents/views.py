@@ -6,15 +6,15 @@ one that does not exist."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, Response, abort, g, jsonify, redirect, render_template, request
+from flask import Blueprint, Flask, Response, abort, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from nc_coop.appapi.guard import current_roles
+from nc_coop.dates import coop_today
 from nc_coop.db import get_db
 from nc_coop.documents import admin_views
 from nc_coop.documents.common import (
@@ -32,6 +32,7 @@ from nc_coop.documents.schemas import ConfirmResultOut, DocumentsOut, EmptySchem
 from nc_coop.documents.services import Withheld, confirm, record_integrity, verified_stream
 from nc_coop.documents.settings import load_documents_settings
 from nc_coop.web.inputs import json_data, unprocessable
+from nc_coop.web.navigation import see_other
 from nc_coop.web.urls import rel_url_for
 
 bp = Blueprint("documents", __name__)
@@ -50,7 +51,7 @@ def init_app(app: Flask, environ: Mapping[str, Any]) -> None:
 def _visible() -> list[DocumentView]:
     session = get_db().session
     return visible_documents(session, user_memberships(session, g.user_id), current_roles().is_coop_admin,
-                             date.today())
+                             coop_today())
 
 
 def _readable_or_404(document_id: int) -> DocumentView:
@@ -59,7 +60,7 @@ def _readable_or_404(document_id: int) -> DocumentView:
     view = view_or_404(document_id)
     session = get_db().session
     windows = user_memberships(session, g.user_id).windows
-    if visible_to_member(view.audience, view.published_on, view.withdrawn_at is not None, windows, date.today()):
+    if visible_to_member(view.audience, view.published_on, view.withdrawn_at is not None, windows, coop_today()):
         return view
     if not current_roles().is_coop_admin:
         abort(404)
@@ -75,7 +76,7 @@ def documents() -> ResponseReturnValue:
 
 def _page(error: str | None = None, status: int = 200) -> ResponseReturnValue:
     docs = _visible()
-    today = date.today()
+    today = coop_today()
     current, older, upcoming = split_statutes([d for d in docs if d.category == Category.STATUTES], today)
     groups = [(c.value, [d for d in docs if d.category == c]) for c in Category if c is not Category.STATUTES]
     is_member = bool(user_memberships(get_db().session, g.user_id).current_ids(today))
@@ -89,10 +90,10 @@ def confirm_page(document_id: int) -> ResponseReturnValue:
     view = _readable_or_404(document_id)
     session = get_db().session
     try:
-        confirm(session, actor(), view, user_memberships(session, g.user_id), date.today())
+        confirm(session, actor(), view, user_memberships(session, g.user_id), coop_today())
     except RuleViolation as exc:
         return _page(exc.message, 422)
-    return redirect(rel_url_for("documents.documents", confirmed=1) + f"#document-{view.id}", 303)
+    return see_other(rel_url_for("documents.documents", confirmed=1) + f"#document-{view.id}")
 
 
 # --- Download ---------------------------------------------------------------------------------------
@@ -148,7 +149,7 @@ def api_confirm(document_id: int) -> ResponseReturnValue:
     json_data(EmptySchema())
     session = get_db().session
     try:
-        new = confirm(session, actor(), view, user_memberships(session, g.user_id), date.today())
+        new = confirm(session, actor(), view, user_memberships(session, g.user_id), coop_today())
     except RuleViolation as exc:
         unprocessable({exc.field: [exc.message]})
     return jsonify(ConfirmResultOut().dump({"confirmed_memberships": new})), 201

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from nc_coop.ldapsync.models import LdapSyncRun
+from nc_coop.web.schema import Schema
 
 
 class StartSchema(Schema):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, g, jsonify, redirect, render_template, request
+from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from marshmallow import ValidationError
@@ -18,6 +18,7 @@ from nc_coop.ldapsync.job import run_rows
 from nc_coop.ldapsync.runner import SyncRunner
 from nc_coop.ldapsync.schemas import RunsOut, StartSchema, run_dict
 from nc_coop.ldapsync.settings import ldap_configured, load_ldap_settings
+from nc_coop.web.navigation import see_other
 from nc_coop.web.urls import rel_url_for
 
 bp = Blueprint("ldapsync", __name__)
@@ -71,7 +72,7 @@ def sync_now() -> ResponseReturnValue:
     problem = _start(full=request.form.get("full") == "1", dry_run=request.form.get("dry_run") == "1")
     # The page explains a missing configuration by itself; "busy" needs saying.
     busy = problem is not None and _runner().configured
-    return redirect(rel_url_for("ldapsync.page", problem="busy" if busy else None), 303)
+    return see_other(rel_url_for("ldapsync.page", problem="busy" if busy else None))
 
 
 @bp.get("/api/v1/admin/ldap/runs")

@@ -189,14 +189,14 @@ class NextcloudGateway:
 
     def get_user(self, user_id: str, as_user: str, request_id: str | None = None) -> NextcloudUser:
         """A user's details as ``as_user`` sees them (the user themselves, or an admin)."""
-        info = self._call("get_user", as_user, request_id, lambda nc: nc.users.get_user(user_id))
-        quota = info.quota or {}
-        return NextcloudUser(
-            user_id=info.user_id, display_name=info.display_name, email=info.email or "",
-            groups=tuple(info.groups), enabled=info.enabled, backend=info.backend,
-            language=info.language or "", quota_bytes=int(quota.get("quota", UNLIMITED_QUOTA)),
-            used_bytes=int(quota.get("used", 0)),
-        )
+        return _nextcloud_user(self._call("get_user", as_user, request_id, lambda nc: nc.users.get_user(user_id)))
+
+    def get_user_with_password(self, user_id: str, login: str, password: str,
+                               request_id: str | None = None) -> NextcloudUser:
+        """A user's details read with basic auth of ``login`` and its password (not AppAPI's
+        headers): a refused login is ``NextcloudUnauthorized``. Changes nothing."""
+        return _nextcloud_user(self._run("get_user", self._basic_client(login, password, request_id),
+                                         lambda nc: nc.users.get_user(user_id)))
 
     def search_users(self, term: str, as_user: str, request_id: str | None = None) -> list[str]:
         """User ids matching ``term`` (``GET /cloud/users?search=``), as ``as_user``, who must be an
@@ -264,6 +264,16 @@ class NextcloudGateway:
             raise ValueError("a notification needs a user")
         return self._call("notify", user_id, request_id,
                           lambda nc: nc.notifications.create(subject, message, link=link))
+
+
+def _nextcloud_user(info: Any) -> NextcloudUser:
+    quota = info.quota or {}
+    return NextcloudUser(
+        user_id=info.user_id, display_name=info.display_name, email=info.email or "",
+        groups=tuple(info.groups), enabled=info.enabled, backend=info.backend,
+        language=info.language or "", quota_bytes=int(quota.get("quota", UNLIMITED_QUOTA)),
+        used_bytes=int(quota.get("used", 0)),
+    )
 
 
 def _typed_error(call: str, exc: NextcloudException) -> NextcloudError:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request
+from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -78,7 +79,9 @@ from nc_coop.quota.services import (
 )
 from nc_coop.register.models import Party
 from nc_coop.register.schemas import MAX_ID
+from nc_coop.web.i18n import recipient_locale
 from nc_coop.web.inputs import form_data
+from nc_coop.web.navigation import see_other
 from nc_coop.web.urls import rel_url_for
 
 log = logging.getLogger(__name__)
@@ -193,12 +196,13 @@ def _decide(row: QuotaRequest, data: dict[str, Any]) -> list[int]:
     nextcloud = current_app.config["NC_COOP_SETTINGS"]
     link = f"{nextcloud.nextcloud_url}/index.php/apps/app_api/proxy/{nextcloud.app_id}/quota"
     granted = override.amount if override is not None else row.amount
-    if approve:
-        subject = _("Your request for more storage was approved")
-        message = _("Your quota is now %(amount)s.", amount=size_text(granted))
-    else:
-        subject = _("Your request for more storage was declined")
-        message = data.get("note") or _("The board has declined the request.")
+    with force_locale(recipient_locale(gateway(), row.requester, g.request_id)):  # theirs, not the admin's
+        if approve:
+            subject = _("Your request for more storage was approved")
+            message = _("Your quota is now %(amount)s.", amount=size_text(granted))
+        else:
+            subject = _("Your request for more storage was declined")
+            message = data.get("note") or _("The board has declined the request.")
     try:
         gateway().notify(row.requester, subject, message, link, g.request_id)
         row.notified = "ok"
@@ -271,7 +275,7 @@ def override_page() -> ResponseReturnValue:
     except QuotaRuleError as exc:
         return _overview(_form(), {exc.field: [exc.reason]}, 422, which)
     _start_apply()
-    return redirect(rel_url_for("quota_admin.overview", saved=1), 303)
+    return see_other(rel_url_for("quota_admin.overview", saved=1))
 
 
 @bp.post("/admin/quota/overrides/<int:override_id>/end")
@@ -283,7 +287,7 @@ def end_override_page(override_id: int) -> ResponseReturnValue:
         abort(404)
     _queue_for(users_of_override(session, row))
     _start_apply()
-    return redirect(rel_url_for("quota_admin.overview", saved=1), 303)
+    return see_other(rel_url_for("quota_admin.overview", saved=1))
 
 
 @bp.post("/admin/quota/allocations")
@@ -297,7 +301,7 @@ def allocation_page() -> ResponseReturnValue:
     except QuotaRuleError as exc:
         return _overview(_form(), {exc.field: [exc.reason]}, 422, "allocation")
     _start_apply()
-    return redirect(rel_url_for("quota_admin.overview", saved=1), 303)
+    return see_other(rel_url_for("quota_admin.overview", saved=1))
 
 
 @bp.post("/admin/quota/apply")
@@ -307,7 +311,7 @@ def apply_page() -> ResponseReturnValue:
     if force:
         requeue_refused(get_db().session, actor())
     _start_apply(force)
-    return redirect(rel_url_for("quota_admin.overview"), 303)
+    return see_other(rel_url_for("quota_admin.overview"))
 
 
 @bp.post("/admin/quota/usage")
@@ -316,7 +320,7 @@ def usage_page() -> ResponseReturnValue:
     if not quota_settings().admin_user:
         abort(409)
     runner().start_refresh(g.user_id)
-    return redirect(rel_url_for("quota_admin.overview"), 303)
+    return see_other(rel_url_for("quota_admin.overview"))
 
 
 @bp.post("/admin/quota/requests/<int:request_id>")
@@ -330,7 +334,7 @@ def decide_page(request_id: int) -> ResponseReturnValue:
         _decide(row, data)
     except QuotaRuleError as exc:
         return _overview(_form(), {f"{exc.field}-{request_id}": [exc.reason]}, 422, "decision")
-    return redirect(rel_url_for("quota_admin.overview", saved=1), 303)
+    return see_other(rel_url_for("quota_admin.overview", saved=1))
 
 
 def _policy_form(policy: Policy) -> dict[str, str]:
@@ -378,7 +382,7 @@ def policy_page() -> ResponseReturnValue:
             if request.form.get("action") == "apply":
                 _apply_policy(data)
                 _start_apply()
-                return redirect(rel_url_for("quota_admin.overview", saved=1), 303)
+                return see_other(rel_url_for("quota_admin.overview", saved=1))
             preview = _preview(new_policy)
     return render_template("quota/policy.html", form=_form(), errors=errors, version=version, preview=preview,
                            party_kinds=PARTY_KINDS, membership_kinds=MEMBERSHIP_KINDS,

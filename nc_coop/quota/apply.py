@@ -243,7 +243,12 @@ class Applier:
             return Outcome(False, f"Nextcloud refused: {exc.message or 'Password confirmation is required'}",
                            permanent=True)
         except NextcloudNotFound as exc:
-            return Outcome(False, f"Nextcloud: {exc}", permanent=True)
+            if s.try_appapi:
+                return Outcome(False, f"Nextcloud: {exc}", permanent=True)
+            # Nextcloud 34's answer to a quota PUT by an account outside the admin group is OCS 998
+            # (APPAPI.md "Corrections"): name that cause, not only "set_quota [404]".
+            return Outcome(False, f"Nextcloud: {exc}: the quota account {s.admin_user} must be in Nextcloud's "
+                                  "admin group (or the user no longer exists)", permanent=True)
         except NextcloudError as exc:
             return Outcome(False, f"Nextcloud: {exc}")
         if not self.confirm or not s.admin_user:

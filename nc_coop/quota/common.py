@@ -15,6 +15,7 @@ from marshmallow import Schema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nc_coop.dates import coop_today
 from nc_coop.nextcloud import NextcloudError, NextcloudGateway
 from nc_coop.quota.facts import Facts, open_changes
 from nc_coop.quota.models import QuotaUserState
@@ -175,4 +176,4 @@ def filter_and_sort(rows: list[Usage], what: str, sort: str, order: str, q: str 
 
 
 def today() -> date:
-    return date.today()
+    return coop_today()

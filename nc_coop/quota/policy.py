@@ -17,9 +17,12 @@ register (membership, its kind, the shares held) and the policy, never stored a 
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+
+from flask_babel import lazy_gettext as _l
 
 from nc_coop.quota.units import UNLIMITED, format_quota
 
@@ -27,10 +30,10 @@ from nc_coop.quota.units import UNLIMITED, format_quota
 class QuotaRuleError(ValueError):
     """A policy or allocation that cannot hold; ``field`` names the input."""
 
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
+    def __init__(self, field: str, reason: object) -> None:
         self.field = field
-        self.reason = reason
+        self.reason = str(reason)  # a lazy message becomes text in the language of the request
+        super().__init__(f"{field}: {self.reason}")
 
 
 @dataclass(frozen=True)
@@ -46,14 +49,14 @@ class Policy:
         for (party_kind, membership_kind), amount in self.base.items():
             _check_amount(f"base.{party_kind}.{membership_kind}", amount)
         if self.per_share < 0:
-            raise QuotaRuleError("per_share", "must be zero or more")
+            raise QuotaRuleError("per_share", _l("must be zero or more"))
         if self.non_member is not None:
             _check_amount("non_member", self.non_member)
 
 
 def _check_amount(name: str, amount: int) -> None:
     if amount != UNLIMITED and amount < 0:
-        raise QuotaRuleError(name, "must be a size or unlimited")
+        raise QuotaRuleError(name, _l("must be a size or unlimited"))
 
 
 @dataclass(frozen=True)
@@ -122,16 +125,16 @@ def check_allocations(pool: int | None, allocations: Mapping[str, int], users: I
     members = set(users)
     for user_id, amount in allocations.items():
         if user_id not in members:
-            raise QuotaRuleError("user_id", f"{user_id} is not a user of this organisation")
+            raise QuotaRuleError("user_id", _l("%(user)s is not a user of this organisation", user=user_id))
         if amount < 0:
-            raise QuotaRuleError("amount", "a fixed amount within the pool must be a size, not unlimited")
+            raise QuotaRuleError("amount", _l("a fixed amount within the pool must be a size, not unlimited"))
     if pool is None:
         if allocations:
-            raise QuotaRuleError("amount", "this organisation has no pool to divide (not a member, no override)")
+            raise QuotaRuleError("amount", _l("this organisation has no pool to divide (not a member, no override)"))
         return
     if pool != UNLIMITED and sum(allocations.values()) > pool:
-        raise QuotaRuleError("amount", f"the fixed amounts ({format_quota(sum(allocations.values()))}) exceed "
-                                       f"the pool of {format_quota(pool)}")
+        raise QuotaRuleError("amount", _l("the fixed amounts (%(fixed)s) exceed the pool of %(pool)s",
+                                          fixed=format_quota(sum(allocations.values())), pool=format_quota(pool)))
 
 
 def pool_portions(pool: int | None, users: Iterable[str], allocations: Mapping[str, int]) -> dict[str, int]:
@@ -188,3 +191,41 @@ def effective_quotas(policy: Policy, users: Iterable[UserFacts], parties: Mappin
             result[user.user_id] = Desired(policy.non_member, "not a member" if policy.non_member is not None
                                            else "not managed")
     return result
+
+
+# The reasons above are English and kept so in the change history (and the CLI's output); pages
+# show them in the reader's language.
+_REASON_WORDS = {"own membership": _l("own membership"), "not a member": _l("not a member"),
+                 "not managed": _l("not managed")}
+_ORGANISATION = re.compile(r"organisation #(\d+)\Z")
+_REQUEST = re.compile(r"request #(\d+)(?:: (.*))?\Z", re.S)  # services.decide_request's override reason
+
+
+def reason_text(reason: str | None) -> str:
+    """A reason written by ``effective_quotas``, or an override's reason, in the current language;
+    free text (an admin's own reason) stays as written."""
+    if not reason:
+        return ""
+    if reason.startswith("override: "):
+        return str(_l("override: %(reason)s", reason=_override_reason(reason.removeprefix("override: "))))
+    if _REQUEST.match(reason):
+        return _override_reason(reason)
+    return " + ".join(_reason_part(part) for part in reason.split(" + "))
+
+
+def _reason_part(part: str) -> str:
+    if part in _REASON_WORDS:
+        return str(_REASON_WORDS[part])
+    organisation = _ORGANISATION.match(part)
+    if organisation:
+        return str(_l("organisation #%(id)s", id=organisation.group(1)))
+    return part
+
+
+def _override_reason(text: str) -> str:
+    request = _REQUEST.match(text)
+    if request is None:
+        return text
+    if request.group(2) is None:
+        return str(_l("request #%(id)s", id=request.group(1)))
+    return str(_l("request #%(id)s: %(note)s", id=request.group(1), note=request.group(2)))

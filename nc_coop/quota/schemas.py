@@ -11,11 +11,12 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from nc_coop.quota.units import MAX_BYTES, UNLIMITED, QuotaInputError, parse_quota
 from nc_coop.register.schemas import MAX_ID, STORABLE
 from nc_coop.register.statute import PartyKind
+from nc_coop.web.schema import Schema
 
 ID_RANGE = validate.Range(min=1, max=MAX_ID)
 DATE_RANGE = validate.Range(min=date(1900, 1, 1), max=date(2999, 12, 31))

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -252,12 +253,12 @@ def create_request(session: Session, actor: Actor, *, scope: str, amount: int, r
     """``scope`` "user": for the requester; "organisation": for a pool the requester represents
     (the caller checks that). One open request per requester and target at a time."""
     if amount != UNLIMITED and amount <= 0:
-        raise QuotaRuleError("amount", "must be more than nothing")
+        raise QuotaRuleError("amount", _l("must be more than nothing"))
     duplicate = session.scalar(select(QuotaRequest.id).where(
         QuotaRequest.requester == actor.user_id, QuotaRequest.scope == scope, QuotaRequest.status == OPEN,
         (QuotaRequest.party_id == party_id) if party_id is not None else QuotaRequest.party_id.is_(None)))
     if duplicate is not None:
-        raise QuotaRuleError("amount", "you have an open request for this already; wait for the decision")
+        raise QuotaRuleError("amount", _l("you have an open request for this already; wait for the decision"))
     row = QuotaRequest(requester=actor.user_id, scope=scope, party_id=party_id if scope == "organisation" else None,
                        amount=amount, reason=reason, created_at=now(), status=OPEN)
     session.add(row)
@@ -272,7 +273,7 @@ def decide_request(session: Session, actor: Actor, request_row: QuotaRequest, *,
                    until: date | None = None, amount: int | None = None) -> QuotaOverride | None:
     """Approve (an override of the requested or a corrected amount) or reject an open request."""
     if request_row.status != OPEN:
-        raise QuotaRuleError("status", "this request has been decided already")
+        raise QuotaRuleError("status", _l("this request has been decided already"))
     override = None
     if approve:
         granted = amount if amount is not None else request_row.amount

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Flask, abort, g, jsonify, redirect, render_template, request
+from flask import Blueprint, Flask, abort, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -32,7 +32,7 @@ from nc_coop.quota.common import (
 )
 from nc_coop.quota.facts import load_facts, open_changes
 from nc_coop.quota.models import QuotaRequest
-from nc_coop.quota.policy import QuotaRuleError
+from nc_coop.quota.policy import QuotaRuleError, reason_text
 from nc_coop.quota.runner import QuotaRunner
 from nc_coop.quota.schemas import MyQuotaOut, OrganisationUsageOut, RequestOut, RequestSchema, RequestsOut
 from nc_coop.quota.services import (
@@ -46,6 +46,7 @@ from nc_coop.quota.services import (
 from nc_coop.quota.settings import EXTENSION, load_quota_settings
 from nc_coop.register.schemas import MAX_ID
 from nc_coop.web.inputs import form_data
+from nc_coop.web.navigation import see_other
 from nc_coop.web.urls import rel_url_for
 
 bp = Blueprint("quota", __name__)
@@ -60,6 +61,7 @@ def init_app(app: Flask, environ: Mapping[str, Any]) -> QuotaRunner:
     app.extensions["nc_coop.quota.runner"] = runner
     app.register_blueprint(bp)
     app.register_blueprint(admin_views.bp)
+    app.add_template_filter(reason_text, "quota_reason")
     return runner  # `nc-coop serve` starts its retry timer (start_schedule); tests and commands do not
 
 
@@ -140,7 +142,7 @@ def request_page() -> ResponseReturnValue:
         _create(data)
     except QuotaRuleError as exc:
         return _page(dict(_form()), {exc.field: [exc.reason]}, 422)
-    return redirect(rel_url_for("quota.my_quota", sent=1), 303)
+    return see_other(rel_url_for("quota.my_quota", sent=1))
 
 
 def _form() -> dict[str, str]:

@@ -5,14 +5,14 @@ admission and bookings, as pages and as a JSON API. Inputs are validated with ma
 an invalid form shows the error at the field and writes nothing."""
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, g, jsonify, redirect, render_template, request
+from flask import Blueprint, abort, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError
 
 from nc_coop.appapi.guard import coop_admin_required
+from nc_coop.dates import coop_today
 from nc_coop.db import get_db
 from nc_coop.register.bookings import admit_from_form, apply_booking, form_field
 from nc_coop.register.models import Membership
@@ -33,6 +33,7 @@ from nc_coop.register.schemas import (
 )
 from nc_coop.register.services import Actor
 from nc_coop.web.inputs import form_fields, json_data, query_data, unprocessable
+from nc_coop.web.navigation import see_other
 from nc_coop.web.urls import rel_url_for
 
 bp = Blueprint("register_admin", __name__)
@@ -74,7 +75,7 @@ def _membership_or_404(membership_id: int) -> Membership:
 def members() -> ResponseReturnValue:
     args = SearchSchema().load({k: v for k, v in request.args.items() if k in ("q", "offset", "limit")})
     hits, total = search_members(get_db().session, args["q"], offset=args["offset"], limit=args["limit"])
-    return render_template("register/admin_members.html", hits=hits, total=total, today=date.today().isoformat(),
+    return render_template("register/admin_members.html", hits=hits, total=total, today=coop_today().isoformat(),
                            **args)
 
 
@@ -91,7 +92,7 @@ def admit() -> ResponseReturnValue:
                 errors = {exc.field: [exc.reason]}  # the admission form uses the service's names
             else:
                 get_db().session.flush()
-                return redirect(rel_url_for("register_admin.member", membership_id=membership.id), 303)
+                return see_other(rel_url_for("register_admin.member", membership_id=membership.id, admitted=1))
     status = 422 if errors else 200
     return render_template("register/admin_admit.html", errors=errors, form=request.form), status
 
@@ -112,19 +113,19 @@ def member(membership_id: int) -> ResponseReturnValue:
                 errors = {form_field(exc.field): [exc.reason]}
                 session.rollback()
     if booked is not None:
-        return redirect(rel_url_for("register_admin.member", membership_id=membership_id, booked=1), 303)
+        return see_other(rel_url_for("register_admin.member", membership_id=membership_id, booked=1))
     return _member_page(membership_id, booking_errors=errors)
 
 
 def _member_page(membership_id: int, *, booking_errors: dict[str, list[str]] | None = None,
                  representative_errors: dict[str, list[str]] | None = None) -> ResponseReturnValue:
     session = get_db().session
-    overview = member_overview(session, membership_id, date.today())
+    overview = member_overview(session, membership_id, coop_today())
     errors = booking_errors or representative_errors or {}
     return render_template("register/admin_member.html", overview=overview, errors=booking_errors or {},
                            rep_errors=representative_errors or {}, form=request.form,
                            representatives=representatives_of(session, overview.party_id),
-                           booked=request.args.get("booked") == "1",
+                           booked=request.args.get("booked") == "1", admitted=request.args.get("admitted") == "1",
                            appointed=request.args.get("appointed") == "1"), (422 if errors else 200)
 
 
@@ -142,7 +143,7 @@ def appoint(membership_id: int) -> ResponseReturnValue:
             errors = {exc.field: [exc.reason]}
             get_db().session.rollback()
         else:
-            return redirect(rel_url_for("register_admin.member", membership_id=membership_id, appointed=1), 303)
+            return see_other(rel_url_for("register_admin.member", membership_id=membership_id, appointed=1))
     return _member_page(membership_id, representative_errors=errors)
 
 
@@ -172,7 +173,7 @@ def api_admit() -> ResponseReturnValue:
         membership = admit_from_form(get_db().session, _actor(), data)
     except RuleViolation as exc:
         unprocessable({exc.field: [exc.reason]})
-    body = MemberOverviewOut().dump(member_overview(get_db().session, membership.id, date.today()))
+    body = MemberOverviewOut().dump(member_overview(get_db().session, membership.id, coop_today()))
     return jsonify(body), 201
 
 
@@ -180,7 +181,7 @@ def api_admit() -> ResponseReturnValue:
 @coop_admin_required
 def api_member(membership_id: int) -> ResponseReturnValue:
     _membership_or_404(membership_id)
-    return jsonify(MemberOverviewOut().dump(member_overview(get_db().session, membership_id, date.today())))
+    return jsonify(MemberOverviewOut().dump(member_overview(get_db().session, membership_id, coop_today())))
 
 
 @bp.post("/api/v1/admin/members/<int:membership_id>/bookings")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -46,7 +47,7 @@ def apply_booking(session: Session, actor: Actor, membership_id: int, data: dict
     if kind == "transfer":
         receiver = session.scalar(select(Membership.id).where(Membership.member_no == data["to_member_no"]))
         if receiver is None:
-            raise RuleViolation("to_membership_id", "no member with this number")
+            raise RuleViolation("to_membership_id", _l("no member with this number"))
         transfer_id = services.transfer(session, actor, from_membership_id=membership_id, to_membership_id=receiver,
                                         shares=data.get("shares") or 0, amount_cents=data.get("amount_cents") or 0,
                                         agreed_on=day, **common)
@@ -55,7 +56,7 @@ def apply_booking(session: Session, actor: Actor, membership_id: int, data: dict
         owner = {"shares": services.ShareEntry, "capital": services.CapitalEntry}[data["ledger"]]
         entry = session.get(owner, data["entry_id"])
         if entry is None or entry.membership_id != membership_id:
-            raise RuleViolation("entry_id", "no such entry on this membership")
+            raise RuleViolation("entry_id", _l("no such entry on this membership"))
         created = services.reverse(session, actor, ledger=data["ledger"], entry_id=data["entry_id"],
                                    reason=data["reason"])
         return {"reversal_ids": created}
@@ -66,7 +67,7 @@ def apply_booking(session: Session, actor: Actor, membership_id: int, data: dict
     if kind == "death":
         event = services.record_death(session, actor, membership_id=membership_id, died_on=day, **common)
         return {"event_id": event.id, "exit_on": event.effective_date.isoformat()}
-    raise RuleViolation("type", "unknown booking type")
+    raise RuleViolation("type", _l("unknown booking type"))
 
 
 def admit_from_form(session: Session, actor: Actor, data: dict[str, Any]) -> Membership:

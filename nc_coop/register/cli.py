@@ -13,7 +13,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,12 +81,13 @@ def export_list(reference: datetime | None, fmt: str, output: Path | None) -> No
     """Export the member list (§30 GenG) as of a reference date, as CSV or PDF."""
     from nc_coop.audit.chain import record  # noqa: PLC0415
     from nc_coop.cli import _app_context  # noqa: PLC0415
+    from nc_coop.dates import Dates, coop_today, coop_zone  # noqa: PLC0415
     from nc_coop.db import get_db  # noqa: PLC0415
     from nc_coop.register.exports import member_list_csv, member_list_pdf  # noqa: PLC0415
 
-    on = reference.date() if reference else date.today()
     actor = _actor()
-    with _app_context():
+    with _app_context() as app:
+        on = reference.date() if reference else coop_today()
         db = get_db()
         # A read of the whole list is logged (§31 GenG inspections), in its own short transaction.
         with db.transaction() as session:
@@ -96,7 +97,9 @@ def export_list(reference: datetime | None, fmt: str, output: Path | None) -> No
         with db.transaction() as session:
             if session.get_bind().dialect.name == "postgresql":  # one snapshot for every batch
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            chunks = member_list_csv(session, on) if fmt == "csv" else member_list_pdf(session, on)
+            chunks = member_list_csv(session, on) if fmt == "csv" else member_list_pdf(
+                session, on, dates=Dates("de", coop_zone()),
+                cooperative=app.config["NC_COOP_SETTINGS"].letterhead.name)
             if output is None:
                 _write_stream(chunks)
             else:

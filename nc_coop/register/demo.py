@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nc_coop.register.models import Account, Membership, Party
+from nc_coop.register.representatives import appoint_representative
 from nc_coop.register.services import Actor, admit_member, book_capital, receive_notice, subscribe_shares
 from nc_coop.register.statute import MandatoryShares, StatuteParams
 from nc_coop.register.statutes import add_statute_version
@@ -19,7 +20,8 @@ DEMO_STATUTE = StatuteParams(share_nominal_cents=25_000, notice_months=24, max_s
 
 
 def seed_demo_register(session: Session) -> bool:
-    """Fill an empty register; returns False (and does nothing) when there are members already."""
+    """Fill an empty register; returns False (and does nothing) when there are members already,
+    so that restarting the demo on the same data adds nothing."""
     if session.scalar(select(func.count()).select_from(Membership)):
         return False
     office = Actor("demo-office")
@@ -43,7 +45,6 @@ def seed_demo_register(session: Session) -> bool:
     firm = party("legal_person", "Gewerbering 12, 04347 Leipzig", legal="Hoffmann IT GmbH")
     link("alice", alice, "self")
     link("bea", bea, "self")
-    link("alice", tsv, "representative")
 
     m_bea = admit_member(session, office, party_id=bea.id, admitted_on=date(2019, 9, 1), shares=4)
     book_capital(session, office, membership_id=m_bea.id, kind="deposit", amount_cents=100_000,
@@ -58,6 +59,11 @@ def seed_demo_register(session: Session) -> bool:
     m_tsv = admit_member(session, office, party_id=tsv.id, admitted_on=date(2022, 1, 15), shares=2)
     book_capital(session, office, membership_id=m_tsv.id, kind="deposit", amount_cents=50_000,
                  value_date=date(2022, 2, 1), reference="SEPA 2022-0033")
+    # alice is on the TSV's board: an appointment, as the office books it, links her login to the
+    # TSV (she sees its entry while the appointment runs) and lists her as its representative.
+    appoint_representative(session, office.user_id, organisation_party_id=tsv.id, role="board_member",
+                           effective_date=date(2022, 1, 15), person_party_id=alice.id, nextcloud_user="alice",
+                           basis_document="Vereinsregister Leipzig VR 4711, Vorstandswahl vom 10.01.2022")
     m_firm = admit_member(session, office, party_id=firm.id, admitted_on=date(2020, 4, 1), shares=6)
     book_capital(session, office, membership_id=m_firm.id, kind="deposit", amount_cents=150_000,
                  value_date=date(2020, 4, 20), reference="SEPA 2020-0210")

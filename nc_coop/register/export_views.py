@@ -6,24 +6,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
-from flask import Blueprint, Response, abort, g, request
+from flask import Blueprint, Response, abort, current_app, g, request
 from flask.typing import ResponseReturnValue
 
 from nc_coop.appapi.guard import coop_admin_required
 from nc_coop.audit.chain import record
+from nc_coop.dates import Dates, coop_today, coop_zone
 from nc_coop.db import get_db
-from nc_coop.register.exports import member_extract_pdf, member_list_csv, member_list_pdf
+from nc_coop.register.exports import extract_file_name, member_extract_pdf, member_list_csv, member_list_pdf
 from nc_coop.register.models import Membership
 from nc_coop.register.queries import visible_membership_ids
 
 bp = Blueprint("register_exports", __name__)
 
 
+def _pdf_options() -> dict[str, Any]:
+    """The list and the extract are German documents: German dates, times in the cooperative's
+    zone, its name from the letterhead settings."""
+    return {"dates": Dates("de", coop_zone()), "cooperative": current_app.config["NC_COOP_SETTINGS"].letterhead.name}
+
+
 def _reference_date() -> date:
     raw = request.args.get("date", "")
     if not raw:
-        return date.today()
+        return coop_today()
     try:
         return date.fromisoformat(raw)
     except ValueError:
@@ -40,6 +48,7 @@ def member_list(fmt: str) -> ResponseReturnValue:
            diff={"format": fmt}, request_id=g.request_id)
     session.commit()  # the audit entry stands even if the download is interrupted
     export = member_list_csv if fmt == "csv" else member_list_pdf
+    options = {} if fmt == "csv" else _pdf_options()  # read now: the stream runs after the request
     factory = get_db().session_factory
     assert factory is not None
 
@@ -47,19 +56,22 @@ def member_list(fmt: str) -> ResponseReturnValue:
         # Its own session, closed when the stream ends or is abandoned: the request's session is
         # closed at the end of the request, which for a stream may come before the last chunk.
         with factory() as stream_session:
-            yield from export(stream_session, day)
+            yield from export(stream_session, day, **options)
 
-    mimetype = "text/csv; charset=utf-8" if fmt == "csv" else "application/pdf"
-    return Response(chunks(), mimetype=mimetype, headers={
+    # A content type, not a mimetype: Flask appends "; charset=utf-8" to a text/* mimetype itself.
+    content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/pdf"
+    return Response(chunks(), content_type=content_type, headers={
         "Content-Disposition": f'attachment; filename="mitgliederliste-{day.isoformat()}.{fmt}"'})
 
 
 def _extract(membership_id: int) -> Response:
     session = get_db().session
     membership = session.get(Membership, membership_id)
-    body = member_extract_pdf(session, membership_id, date.today())
-    return Response(body, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="auszug-mitglied-{membership.member_no}.pdf"'})
+    # Unlike the §30 list, the extract is the member's own copy: in their language (German, English).
+    options = {**_pdf_options(), "dates": Dates.for_user()}
+    body = member_extract_pdf(session, membership_id, coop_today(), **options)
+    name = extract_file_name(membership.member_no, options["dates"].locale)
+    return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.get("/memberships/<int:membership_id>/extract.pdf")

@@ -27,58 +27,78 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import partial
 
 from fpdf import FPDF
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
+from nc_coop.dates import Dates
 from nc_coop.fonts import FONT, add_fonts
 from nc_coop.register.models import CapitalEntry, Membership, MembershipEvent, Notice, Party, ShareEntry
 from nc_coop.register.statute import PartyKind, StatuteParams
 from nc_coop.register.status import Event, EventKind, exit_event
 from nc_coop.register.statutes import Statutes
+from nc_coop.web.i18n import translations
 
 BATCH_SIZE = 1000
 PDF_CHUNK = 64 * 1024
 # Share bookings that take effect at the end of their effective day (a fiscal-year end).
 END_OF_DAY_SHARE_KINDS = ("terminate", "exclude", "death_exit")
 
-# --- German labels (user-facing text in the CSV and the PDFs) -------------------------------------
+# --- Labels (user-facing text in the CSV and the PDFs) --------------------------------------------
+# gettext messages, so that the catalogue holds the one German wording: the §30 list is German
+# (the *_DE tables), a member's §31 extract is in the reader's language.
 
-PARTY_KIND_DE = {
-    PartyKind.NATURAL.value: "natürliche Person",
-    PartyKind.LEGAL_PERSON.value: "juristische Person",
-    PartyKind.ASSOCIATION.value: "Verein",
-    PartyKind.PARTNERSHIP.value: "Personengesellschaft",
-    PartyKind.PUBLIC_BODY.value: "Körperschaft des öffentlichen Rechts",
-}
-MEMBERSHIP_KIND_DE = {"regular": "ordentlich", "investing": "investierend (§ 8 Abs. 2 GenG)"}
-EXIT_REASON_DE = {
-    EventKind.NOTICE_RECEIVED.value: "Kündigung (§ 65 GenG)",
-    EventKind.EXCLUSION_DISPATCHED.value: "Ausschluss (§ 68 GenG)",
-    EventKind.DEATH.value: "Tod (§ 77 GenG)",
-    EventKind.TRANSFER_ALL.value: "Übertragung des Geschäftsguthabens (§ 76 GenG)",
-}
-SHARE_KIND_DE = {
-    "subscribe_mandatory": "Beteiligung bei Beitritt",
-    "subscribe_additional": "Weitere Geschäftsanteile (§ 15b GenG)",
-    "terminate": "Kündigung (§§ 65, 67b GenG)",
-    "transfer_out": "Übertragung an anderes Mitglied (§ 76 GenG)",
-    "transfer_in": "Übertragung von anderem Mitglied (§ 76 GenG)",
-    "exclude": "Ausschluss (§ 68 GenG)",
-    "death_exit": "Ausscheiden durch Tod (§ 77 GenG)",
-    "reversal": "Storno",
-}
-CAPITAL_KIND_DE = {
-    "deposit": "Einzahlung",
-    "profit_credit": "Gewinngutschrift",
-    "loss_write_off": "Verlustabschreibung",
-    "transfer_out": "Übertragung an anderes Mitglied (§ 76 GenG)",
-    "transfer_in": "Übertragung von anderem Mitglied (§ 76 GenG)",
-    "payout": "Auszahlung (§ 73 GenG)",
-    "reversal": "Storno",
-}
-NOTICE_SCOPE_DE = {"all": "alle Geschäftsanteile (§ 65 GenG)", "partial": "weitere Geschäftsanteile (§ 67b GenG)"}
+Gettext = Callable[[str], str]
+
+
+def party_kind_labels(_: Gettext) -> dict[str, str]:
+    return {PartyKind.NATURAL.value: _("natural person"), PartyKind.LEGAL_PERSON.value: _("legal person"),
+            PartyKind.ASSOCIATION.value: _("association"), PartyKind.PARTNERSHIP.value: _("partnership"),
+            PartyKind.PUBLIC_BODY.value: _("public-law body")}
+
+
+def membership_kind_labels(_: Gettext) -> dict[str, str]:
+    return {"regular": _("regular"), "investing": _("investing (§ 8 (2) GenG)")}
+
+
+def exit_reason_labels(_: Gettext) -> dict[str, str]:
+    return {EventKind.NOTICE_RECEIVED.value: _("Notice (§ 65 GenG)"),
+            EventKind.EXCLUSION_DISPATCHED.value: _("Exclusion (§ 68 GenG)"),
+            EventKind.DEATH.value: _("Death (§ 77 GenG)"),
+            EventKind.TRANSFER_ALL.value: _("Transfer of the whole capital (§ 76 GenG)")}
+
+
+def share_kind_labels(_: Gettext) -> dict[str, str]:
+    return {"subscribe_mandatory": _("Subscription on joining"),
+            "subscribe_additional": _("Further shares (§ 15b GenG)"),
+            "terminate": _("Notice (§§ 65, 67b GenG)"),
+            "transfer_out": _("Transfer to another member (§ 76 GenG)"),
+            "transfer_in": _("Transfer from another member (§ 76 GenG)"),
+            "exclude": _("Exclusion (§ 68 GenG)"),
+            "death_exit": _("Leaving by death (§ 77 GenG)"),
+            "reversal": _("Reversal")}
+
+
+def capital_kind_labels(_: Gettext) -> dict[str, str]:
+    return {"deposit": _("Payment"), "profit_credit": _("Profit credit"), "loss_write_off": _("Loss write-off"),
+            "transfer_out": _("Transfer to another member (§ 76 GenG)"),
+            "transfer_in": _("Transfer from another member (§ 76 GenG)"),
+            "payout": _("Payout (§ 73 GenG)"), "reversal": _("Reversal")}
+
+
+def notice_scope_labels(_: Gettext) -> dict[str, str]:
+    return {"all": _("all shares (§ 65 GenG)"), "partial": _("further shares (§ 67b GenG)")}
+
+
+_GERMAN = translations("de").gettext
+PARTY_KIND_DE = party_kind_labels(_GERMAN)
+MEMBERSHIP_KIND_DE = membership_kind_labels(_GERMAN)
+EXIT_REASON_DE = exit_reason_labels(_GERMAN)
+SHARE_KIND_DE = share_kind_labels(_GERMAN)
+CAPITAL_KIND_DE = capital_kind_labels(_GERMAN)
+NOTICE_SCOPE_DE = notice_scope_labels(_GERMAN)
 
 CSV_HEADERS = (
     "Mitgliedsnummer", "Name", "Anschrift", "Art des Mitglieds", "Art der Mitgliedschaft", "Eintritt",
@@ -88,6 +108,7 @@ CSV_HEADERS = (
 
 
 def german_date(day: date | None) -> str:
+    """The CSV's documented date format (DD.MM.YYYY); PDFs write dates with ``Dates``."""
     return day.strftime("%d.%m.%Y") if day else ""
 
 
@@ -96,6 +117,14 @@ def german_money(cents: int, *, grouping: bool = True, symbol: bool = True) -> s
     sign, cents = ("-" if cents < 0 else ""), abs(cents)
     euros = f"{cents // 100:,}".replace(",", ".") if grouping else str(cents // 100)
     return f"{sign}{euros},{cents % 100:02d}" + (" €" if symbol else "")
+
+
+def euros(cents: int, locale: str) -> str:
+    """Integer cents as the locale writes euros: 1.234,56 € (German) or €1,234.56 (English)."""
+    if locale.startswith("de"):
+        return german_money(cents)
+    sign, cents = ("-" if cents < 0 else ""), abs(cents)
+    return f"{sign}€{cents // 100:,}.{cents % 100:02d}"
 
 
 # --- The rows -------------------------------------------------------------------------------------
@@ -294,12 +323,13 @@ class Column:
 
 
 class _Document(FPDF):
-    """A4 with a title line on every page and "Seite x von y" in the footer."""
+    """A4 with a title line on every page and "Seite x von y" (``page_text``) in the footer."""
 
-    def __init__(self, title: str, subtitle: str, *, landscape: bool) -> None:
+    def __init__(self, title: str, subtitle: str, *, landscape: bool,
+                 page_text: str = "Seite %(page)s von %(pages)s") -> None:
         super().__init__(orientation="L" if landscape else "P", unit="mm", format="A4")
         add_fonts(self)  # Unicode: names print as written ("Łukasz Wałęsa")
-        self.doc_title, self.doc_subtitle = title, subtitle
+        self.doc_title, self.doc_subtitle, self.page_text = title, subtitle, page_text
         self.set_margins(12, 12, 12)
         self.set_auto_page_break(True, margin=15)
         self.set_title(title)
@@ -319,7 +349,7 @@ class _Document(FPDF):
     def footer(self) -> None:
         self.set_y(-12)
         self.set_font(FONT, "", 8)
-        self.cell(0, 5, f"Seite {self.page_no()} von {{nb}}", align="R")
+        self.cell(0, 5, self.page_text % {"page": self.page_no(), "pages": "{nb}"}, align="R")
 
     def heading(self, text: str) -> None:
         if self.will_page_break(20):
@@ -395,27 +425,36 @@ def _chunks(data: bytes | bytearray) -> Iterator[bytes]:
         yield bytes(view[start:start + PDF_CHUNK])
 
 
-def _created() -> str:
-    return datetime.now(UTC).astimezone().strftime("%d.%m.%Y %H:%M")
+def _created(dates: Dates) -> str:
+    """Now, in the cooperative's time zone (the server's own zone is usually UTC)."""
+    return dates.moment(datetime.now(UTC))
 
 
+def _on(dates: Dates, day: date | None) -> str:
+    """A date cell: empty when there is none."""
+    return dates.day(day) if day else ""
+
+
+# 273 mm between the margins. Every title fits its column on whole words at 7.2 pt bold
+# ("Geschäftsanteile" needs 26 mm: narrower, fpdf2 broke it before a lone hyphen).
 LIST_COLUMNS = (
-    Column("Nr.", 14, "R"), Column("Name", 52, wrap=True), Column("Anschrift", 68, wrap=True),
+    Column("Nr.", 14, "R"), Column("Name", 52, wrap=True), Column("Anschrift", 58, wrap=True),
     Column("Art des Mitglieds", 32, wrap=True), Column("Eintritt", 19, "C"),
-    Column("Geschäfts-\nanteile", 17, "R"), Column("davon weitere", 17, "R"), Column("Ausscheiden zum", 22, "C"),
+    Column("Geschäftsanteile", 27, "R"), Column("davon weitere", 17, "R"), Column("Ausscheiden zum", 22, "C"),
     Column("Grund des Ausscheidens", 32, wrap=True),
 )
 
 
-def member_list_pdf(session: Session, reference_date: date, *, cooperative: str | None = None,
+def member_list_pdf(session: Session, reference_date: date, *, dates: Dates, cooperative: str | None = None,
                     batch_size: int = BATCH_SIZE) -> Iterator[bytes]:
-    """The member list as a landscape A4 PDF, yielded in chunks.
+    """The member list as a landscape A4 PDF, yielded in chunks. The list is German; ``dates``
+    (normally German and the cooperative's zone) writes its dates.
 
     Rows are written batch by batch as they are read; the document itself (compressed page
     streams) is built in memory by fpdf2 and then streamed. Geschäftsguthaben are left out:
     this is the copy shown on inspection (§31 GenG), which §30 limits to its own fields."""
     title = "Mitgliederliste nach § 30 GenG" + (f" – {cooperative}" if cooperative else "")
-    pdf = _Document(title, f"Stand: {german_date(reference_date)} · erstellt am {_created()}", landscape=True)
+    pdf = _Document(title, f"Stand: {dates.day(reference_date)} · erstellt am {_created(dates)}", landscape=True)
     pdf.add_page()
     count = 0
     with _Table(pdf, LIST_COLUMNS, font_size=7.2) as table:  # DejaVu runs wider than Helvetica
@@ -423,19 +462,28 @@ def member_list_pdf(session: Session, reference_date: date, *, cooperative: str 
             for r in batch:
                 table.row([r.member_no, r.name, r.postal_address, PARTY_KIND_DE.get(r.party_kind, r.party_kind)
                            + (", investierend" if r.membership_kind == "investing" else ""),
-                           german_date(r.admitted_on), r.shares, r.further_shares, german_date(r.exit_on),
+                           _on(dates, r.admitted_on), r.shares, r.further_shares, _on(dates, r.exit_on),
                            EXIT_REASON_DE.get(r.exit_reason or "", "")])
             count += len(batch)
             del batch
     pdf.set_font(FONT, "", 9)
-    pdf.cell(0, 6, f"{count} Mitglieder am {german_date(reference_date)}.", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, f"{count} Mitglieder am {dates.day(reference_date)}.", new_x="LMARGIN", new_y="NEXT")
     yield from _chunks(pdf.output())
 
 
-def member_extract_pdf(session: Session, membership_id: int, today: date, *, cooperative: str | None = None) -> bytes:
+def extract_file_name(member_no: int, locale: str) -> str:
+    """The §31 extract's file name in the reader's language."""
+    return translations(locale).gettext("extract-member-%(number)s.pdf") % {"number": member_no}
+
+
+def member_extract_pdf(session: Session, membership_id: int, today: date, *, dates: Dates,
+                       cooperative: str | None = None) -> bytes:
     """A member's own entries in the member list (§31 Abs. 1 S. 2 GenG) as an A4 PDF: number,
     name, address, admission, shares with every booking and its effective date, Geschäftsguthaben
-    with every booking, notices and exit."""
+    with every booking, notices and exit. It is the member's copy: in the reader's language
+    (``dates.locale``, German or English), unlike the §30 list."""
+    _ = translations(dates.locale).gettext
+    money = partial(euros, locale=dates.locale)
     membership = session.get(Membership, membership_id)
     if membership is None:
         raise LookupError(membership_id)
@@ -447,60 +495,68 @@ def member_extract_pdf(session: Session, membership_id: int, today: date, *, coo
     leaving = _exit_events(session, [membership_id]).get(membership_id)
     mandatory = params.mandatory_shares_for(PartyKind(party.kind))
 
-    title = "Auszug aus der Mitgliederliste" + (f" – {cooperative}" if cooperative else "")
-    pdf = _Document(title, f"Abschrift der eigenen Eintragungen (§ 31 Abs. 1 Satz 2 GenG) · Stand: "
-                           f"{german_date(today)} · erstellt am {_created()}", landscape=False)
+    title = _("Extract from the member list") + (f" – {cooperative}" if cooperative else "")
+    subtitle = _("Copy of the member's own entries (§ 31 (1) sentence 2 GenG) · as of %(date)s · created on "
+                 "%(created)s") % {"date": dates.day(today), "created": _created(dates)}
+    pdf = _Document(title, subtitle, landscape=False, page_text=_("Page %(page)s of %(pages)s"))
     pdf.add_page()
     with _Table(pdf, (Column("", 60, wrap=True), Column("", 126, wrap=True)), font_size=9, titles=False) as table:
-        table.row(["Mitgliedsnummer", membership.member_no])
-        table.row(["Name", list_name(party.legal_name, party.family_name, party.given_names)])
-        table.row(["Anschrift", party.postal_address])
-        table.row(["Art des Mitglieds", PARTY_KIND_DE.get(party.kind, party.kind)])
-        table.row(["Art der Mitgliedschaft", MEMBERSHIP_KIND_DE.get(membership.kind, membership.kind)])
-        table.row(["Eintritt", german_date(membership.admitted_on)])
-        table.row([f"Geschäftsanteile am {german_date(today)}", f"{held} (davon Pflichtanteile: "
-                   f"{min(mandatory, held)}, weitere: {max(held - mandatory, 0)})"])
-        table.row([f"Geschäftsguthaben am {german_date(today)}", german_money(capital)])
+        table.row([_("Member number"), membership.member_no])
+        table.row([_("Name"), list_name(party.legal_name, party.family_name, party.given_names)])
+        table.row([_("Address"), party.postal_address])
+        table.row([_("Kind of member"), party_kind_labels(_).get(party.kind, party.kind)])
+        table.row([_("Kind of membership"), membership_kind_labels(_).get(membership.kind, membership.kind)])
+        table.row([_("Admission"), _on(dates, membership.admitted_on)])
+        table.row([_("Shares on %(date)s") % {"date": dates.day(today)},
+                   _("%(held)s (mandatory: %(mandatory)s, further: %(further)s)")
+                   % {"held": held, "mandatory": min(mandatory, held), "further": max(held - mandatory, 0)}])
+        table.row([_("Capital on %(date)s") % {"date": dates.day(today)}, money(capital)])
         if leaving is not None:
-            table.row(["Ausscheiden zum", f"{german_date(leaving.effective_date)} – "
-                       f"{EXIT_REASON_DE.get(leaving.kind.value, leaving.kind.value)}"])
+            reason = exit_reason_labels(_).get(leaving.kind.value, leaving.kind.value)
+            table.row([_("Leaving on"), f"{_on(dates, leaving.effective_date)} – {reason}"])
         else:
-            table.row(["Ausscheiden", "–"])
+            table.row([_("Leaving"), "–"])
 
-    pdf.heading("Geschäftsanteile: Buchungen")
+    pdf.heading(_("Shares: bookings"))
     shares = session.execute(select(ShareEntry.effective_date, ShareEntry.kind, ShareEntry.delta, ShareEntry.reference,
                                     ShareEntry.id).where(ShareEntry.membership_id == membership_id)
                              .order_by(ShareEntry.effective_date, ShareEntry.id)).all()
-    _bookings(pdf, ((on, SHARE_KIND_DE.get(kind, kind), delta, ref) for on, kind, delta, ref, _ in shares),
-              ("Wirksam ab", "Vorgang", "Anteile", "Bestand", "Bemerkung"), str)
+    share_kinds = share_kind_labels(_)
+    _bookings(pdf, ((on, share_kinds.get(kind, kind), delta, ref) for on, kind, delta, ref, _id in shares),
+              (_("Effective from"), _("Transaction"), _("Number of shares"), _("Held"), _("Remark")), str, dates,
+              _("No bookings."))
 
-    pdf.heading("Geschäftsguthaben: Buchungen")
+    pdf.heading(_("Capital: bookings"))
     capital_rows = session.execute(select(CapitalEntry.value_date, CapitalEntry.kind, CapitalEntry.amount_cents,
                                           CapitalEntry.reference, CapitalEntry.id)
                                    .where(CapitalEntry.membership_id == membership_id)
                                    .order_by(CapitalEntry.value_date, CapitalEntry.id)).all()
-    _bookings(pdf, ((on, CAPITAL_KIND_DE.get(kind, kind), amount, ref) for on, kind, amount, ref, _ in capital_rows),
-              ("Wertstellung", "Vorgang", "Betrag", "Saldo", "Referenz"), german_money)
+    capital_kinds = capital_kind_labels(_)
+    _bookings(pdf, ((on, capital_kinds.get(kind, kind), amount, ref) for on, kind, amount, ref, _id in capital_rows),
+              (_("Value date"), _("Transaction"), _("Amount"), _("Balance"), _("Reference")), money, dates,
+              _("No bookings."))
 
-    pdf.heading("Kündigungen")
+    pdf.heading(_("Notices"))
     notices = session.scalars(select(Notice).where(Notice.membership_id == membership_id)
                               .order_by(Notice.received_on, Notice.id)).all()
     if notices:
-        columns = (Column("Eingang", 24, "C"), Column("Umfang", 64, wrap=True), Column("Anteile", 18, "R"),
-                   Column("Wirksam zum", 26, "C"), Column("Auszahlung fällig bis", 54, "C"))
+        columns = (Column(_("Receipt"), 24, "C"), Column(_("Scope"), 64, wrap=True),
+                   Column(_("Number of shares"), 18, "R"), Column(_("Effective as of"), 26, "C"),
+                   Column(_("Payout due by"), 54, "C"))
+        scopes = notice_scope_labels(_)
         with _Table(pdf, columns) as table:
             for n in notices:
-                table.row([german_date(n.received_on), NOTICE_SCOPE_DE.get(n.scope, n.scope), n.shares,
-                           german_date(n.effective_date),
-                           german_date(n.settlement_due) if n.scope == "all" else "–"])
+                table.row([_on(dates, n.received_on), scopes.get(n.scope, n.scope), n.shares,
+                           _on(dates, n.effective_date),
+                           _on(dates, n.settlement_due) if n.scope == "all" else "–"])
     else:
         pdf.set_font(FONT, "", 9)
-        pdf.cell(0, 6, "Keine.", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 6, _("None."), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
 def _bookings(pdf: _Document, rows: Iterable[tuple[date, str, int, str | None]], titles: Sequence[str],
-              show: Callable[[int], str]) -> None:
+              show: Callable[[int], str], dates: Dates, none: str) -> None:
     columns = (Column(titles[0], 24, "C"), Column(titles[1], 70, wrap=True), Column(titles[2], 26, "R"),
                Column(titles[3], 26, "R"), Column(titles[4], 40, wrap=True))
     balance, any_row = 0, False
@@ -509,6 +565,6 @@ def _bookings(pdf: _Document, rows: Iterable[tuple[date, str, int, str | None]],
             balance += amount
             any_row = True
             signed = show(amount) if amount < 0 else "+" + show(amount)
-            table.row([german_date(on), label, signed, show(balance), reference or ""])
+            table.row([_on(dates, on), label, signed, show(balance), reference or ""])
         if not any_row:
-            table.row(["", "Keine Buchungen.", "", "", ""])
+            table.row(["", none, "", "", ""])

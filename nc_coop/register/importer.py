@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import IO, Any, NamedTuple
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import EXCLUDE, ValidationError, fields, pre_load, validate, validates_schema
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -56,6 +56,7 @@ from nc_coop.register.models import Account, Membership, Party
 from nc_coop.register.rules import RuleViolation
 from nc_coop.register.services import Actor
 from nc_coop.register.statute import PartyKind
+from nc_coop.web.schema import Schema
 
 COLUMNS = ("member_no", "kind", "family_name", "given_names", "legal_name", "postal_address", "email",
            "admitted_on", "shares", "capital_eur", "membership_kind", "nextcloud_user")

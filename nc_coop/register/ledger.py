@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import groupby
 
+from flask_babel import lazy_gettext as _l
+
 from nc_coop.register.rules import RuleViolation
 
 
@@ -55,21 +57,23 @@ def check_shares(moves: list[Move], window: Window, mandatory_on: Callable[[date
     maximum (§7a GenG; DOMAIN.md §2.2 no. 2)."""
     for day, held in positions(moves):
         if day < window.admitted_on:
-            raise RuleViolation("effective_date", f"{day.isoformat()} is before the admission on "
-                                                  f"{window.admitted_on.isoformat()}")
+            raise RuleViolation("effective_date", _l("%(date)s is before the admission on %(admitted)s",
+                                                     date=day.isoformat(), admitted=window.admitted_on.isoformat()))
         if held < 0:
-            raise RuleViolation("shares", f"the member would hold {held} shares on {day.isoformat()}")
+            raise RuleViolation("shares", _l("the member would hold %(held)s shares on %(date)s", held=held,
+                                             date=day.isoformat()))
         if window.running(day) and held < mandatory_on(day):
-            raise RuleViolation("shares", f"{held} shares on {day.isoformat()} is below the "
-                                          f"{mandatory_on(day)} mandatory shares")
+            raise RuleViolation("shares", _l("%(held)s shares on %(date)s is below the %(mandatory)s mandatory shares",
+                                             held=held, date=day.isoformat(), mandatory=mandatory_on(day)))
         maximum = max_on(day)
         if maximum is not None and held > maximum:
-            raise RuleViolation("shares", f"{held} shares on {day.isoformat()} is above the maximum of {maximum}")
+            raise RuleViolation("shares", _l("%(held)s shares on %(date)s is above the maximum of %(maximum)s",
+                                             held=held, date=day.isoformat(), maximum=maximum))
     if window.exit_on is not None:
         remaining = position_on(moves, window.exit_on)
         if remaining != 0:  # DOMAIN.md §2.2 no. 6: a full exit leaves no shares behind
-            raise RuleViolation("shares", f"the membership ends on {window.exit_on.isoformat()}; "
-                                          f"{remaining} share(s) would remain after it")
+            raise RuleViolation("shares", _l("the membership ends on %(date)s; %(remaining)s share(s) would remain "
+                                             "after it", date=window.exit_on.isoformat(), remaining=remaining))
 
 
 def check_capital(capital: list[Move], shares: list[Move], window: Window,
@@ -111,22 +115,24 @@ def _capital_days(capital: list[Move], shares: list[Move], window: Window, nomin
         balance = position_on(capital, day)
         if day < window.admitted_on:
             if any(m.on == day for m in capital):
-                raise RuleViolation("value_date", f"{day.isoformat()} is before the admission on "
-                                                  f"{window.admitted_on.isoformat()}")
+                raise RuleViolation("value_date", _l("%(date)s is before the admission on %(admitted)s",
+                                                     date=day.isoformat(), admitted=window.admitted_on.isoformat()))
             continue
         if balance < 0:
-            raise RuleViolation("amount_cents", f"the capital would be {balance} cents on {day.isoformat()}")
+            raise RuleViolation("amount_cents", _l("the capital would be %(cents)s cents on %(date)s", cents=balance,
+                                                   date=day.isoformat()))
         open_claim += sum(m.amount for m in paid if m.on == day)
         if open_claim < 0:
-            raise RuleViolation("amount_cents", f"the payout on {day.isoformat()} exceeds the open settlement "
-                                                f"claim for shares ended by partial notice (§67b, §73 GenG) "
-                                                f"by {-open_claim} cents")
+            raise RuleViolation("amount_cents", _l("the payout on %(date)s exceeds the open settlement claim for "
+                                                   "shares ended by partial notice (§67b, §73 GenG) by %(cents)s cents",
+                                                   date=day.isoformat(), cents=-open_claim))
         if window.running(day):
             capacity = position_on(shares, day) * nominal_on(day)
             if day in exits:  # the balance the day before: a deposit on that day buys no claim
                 before = position_on(capital, day - timedelta(days=1))
                 open_claim += max(0, before - capacity - open_claim)
             if balance > capacity + open_claim:
-                raise RuleViolation("amount_cents", f"{balance} cents on {day.isoformat()} exceeds the "
-                                                    f"{capacity} cents of the shares held")
+                raise RuleViolation("amount_cents", _l("%(cents)s cents on %(date)s exceeds the %(capacity)s cents of "
+                                                       "the shares held", cents=balance, date=day.isoformat(),
+                                                       capacity=capacity))
         yield day, open_claim

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
@@ -74,15 +75,16 @@ def check_appointment(existing: list[Appointment], organisation_kind: str, perso
     """An organisation, not a person, has representatives; they are natural persons; one person
     holds a role once at a time (a second appointment overlapping the first is a typo)."""
     if organisation_kind == PartyKind.NATURAL:
-        raise RuleViolation("membership_id", "a natural person acts for themself; only organisations have "
-                                             "representatives")
+        raise RuleViolation("membership_id", _l("a natural person acts for themself; only organisations have "
+                                                "representatives"))
     if person_kind != PartyKind.NATURAL:
-        raise RuleViolation("person_party_id", "a representative is a natural person")
+        raise RuleViolation("person_party_id", _l("a representative is a natural person"))
     if role not in ROLES:
-        raise RuleViolation("role", f"must be one of {', '.join(ROLES)}")
+        raise RuleViolation("role", _l("must be one of %(choices)s", choices=", ".join(ROLES)))
     for a in existing:
         if a.person_party_id == person_party_id and a.role == role and (a.until is None or on <= a.until):
-            raise RuleViolation("effective_date", f"this person already holds this role since {a.since.isoformat()}")
+            raise RuleViolation("effective_date", _l("this person already holds this role since %(date)s",
+                                                     date=a.since.isoformat()))
 
 
 def check_end(existing: list[Appointment], person_party_id: int, role: str, on: date) -> Appointment:
@@ -90,10 +92,10 @@ def check_end(existing: list[Appointment], person_party_id: int, role: str, on: 
     for a in existing:
         if a.person_party_id == person_party_id and a.role == role and a.until is None:
             if on < a.since:
-                raise RuleViolation("effective_date", f"the appointment began on {a.since.isoformat()}; "
-                                                      "it cannot end before that")
+                raise RuleViolation("effective_date", _l("the appointment began on %(date)s; it cannot end before that",
+                                                         date=a.since.isoformat()))
             return a
-    raise RuleViolation("person_party_id", "this person holds no running appointment in this role")
+    raise RuleViolation("person_party_id", _l("this person holds no running appointment in this role"))
 
 
 # --- Services -----------------------------------------------------------------------------------
@@ -136,10 +138,10 @@ def appoint_representative(session: Session, actor_id: str, *, organisation_part
     lock_chain(session)  # serializes with bookings and with other appointments
     organisation = session.get(Party, organisation_party_id)
     if organisation is None:
-        raise RuleViolation("membership_id", "no such party")
+        raise RuleViolation("membership_id", _l("no such party"))
     if person_party_id is None:
         if not (family_name or "").strip():
-            raise RuleViolation("family_name", "the representative's family name is required")
+            raise RuleViolation("family_name", _l("the representative's family name is required"))
         person = Party(kind=PartyKind.NATURAL.value, given_names=(given_names or "").strip() or None,
                        family_name=family_name.strip(), email=(email or "").strip() or None, postal_address="",
                        created_at=datetime.now(UTC))
@@ -148,7 +150,7 @@ def appoint_representative(session: Session, actor_id: str, *, organisation_part
     else:
         person = session.get(Party, person_party_id)
         if person is None:
-            raise RuleViolation("person_party_id", "no such party")
+            raise RuleViolation("person_party_id", _l("no such party"))
     check_appointment(appointments(events_for(session, organisation_party_id)), organisation.kind, person.kind,
                       person.id, role, effective_date)
     account = None

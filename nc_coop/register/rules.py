@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
+from flask_babel import lazy_gettext as _l
 
 from nc_coop.register.statute import StatuteParams, TransferPolicy
 
@@ -19,12 +20,15 @@ _ONE_DAY = timedelta(days=1)
 
 
 class RuleViolation(Exception):
-    """A refusal by a rule; `field` names the offending input, `reason` says why."""
+    """A refusal by a rule; `field` names the offending input, `reason` says why.
 
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
+    ``reason`` may be a lazy gettext message: it is turned into text when raised, in the language
+    of the request that raised it (English outside a request)."""
+
+    def __init__(self, field: str, reason: object) -> None:
         self.field = field
-        self.reason = reason
+        self.reason = str(reason)
+        super().__init__(f"{field}: {self.reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +95,7 @@ def _effective_date(received_on: date, months: int, params: StatuteParams) -> da
 def notice_deadline(fy_end: date, params: StatuteParams, *, unternehmer: bool = False) -> date:
     """Last receipt (Zugang) day of a notice that takes effect at `fy_end` (§65 Abs. 2 GenG)."""
     if fy_end != fiscal_year_end(fy_end.year, params):
-        raise RuleViolation("fy_end", f"{fy_end.isoformat()} is not the end of a fiscal year")
+        raise RuleViolation("fy_end", _l("%(date)s is not the end of a fiscal year", date=fy_end.isoformat()))
     return _latest_receipt(fy_end, params.notice_months_for(unternehmer=unternehmer), params)
 
 
@@ -119,17 +123,17 @@ def hardship_notice_effective_date(
     if months <= params.hardship_threshold_months:
         raise RuleViolation(
             "notice_months",
-            f"hardship exit needs a Satzung period over {params.hardship_threshold_months}"
-            f" months; this one is {months}",
+            _l("hardship exit needs a Satzung period over %(threshold)s months; this one is %(months)s",
+               threshold=params.hardship_threshold_months, months=months),
         )
     if member_since > received_on:
-        raise RuleViolation("member_since", "membership starts after the notice was received")
+        raise RuleViolation("member_since", _l("membership starts after the notice was received"))
     completed = full_fiscal_years(member_since, received_on, params)
     if completed < params.hardship_min_full_fiscal_years:
         raise RuleViolation(
             "member_since",
-            f"hardship exit needs {params.hardship_min_full_fiscal_years} full fiscal year(s)"
-            f" of membership before receipt; completed: {completed}",
+            _l("hardship exit needs %(years)s full fiscal year(s) of membership before receipt; completed: "
+               "%(completed)s", years=params.hardship_min_full_fiscal_years, completed=completed),
         )
     return _effective_date(received_on, params.hardship_notice_months, params)
 
@@ -145,7 +149,7 @@ def extraordinary_notice_deadline(
     """Last day for a notice after a Satzung change (§67a Abs. 2 GenG): one month from the
     resolution, or from learning of it for members who could not attend."""
     if learned_on is not None and learned_on < resolved_on:
-        raise RuleViolation("learned_on", "cannot learn of a resolution before it was adopted")
+        raise RuleViolation("learned_on", _l("cannot learn of a resolution before it was adopted"))
     return _roll_forward(_add_months(learned_on or resolved_on, 1), params)
 
 
@@ -158,12 +162,12 @@ def extraordinary_notice_exit_date(
 ) -> date:
     """Exit date of a valid §67a GenG notice: the end of the fiscal year of receipt."""
     if received_on < resolved_on:
-        raise RuleViolation("received_on", "notice received before the resolution was adopted")
+        raise RuleViolation("received_on", _l("notice received before the resolution was adopted"))
     deadline = extraordinary_notice_deadline(resolved_on, params, learned_on=learned_on)
     if received_on > deadline:
         raise RuleViolation(
             "received_on",
-            f"received after the one-month period ended on {deadline.isoformat()}",
+            _l("received after the one-month period ended on %(date)s", date=deadline.isoformat()),
         )
     return next_fiscal_year_end(received_on, params)
 
@@ -175,7 +179,7 @@ def death_exit_date(
     fiscal year of death. None if the heirs continue it under a Satzung clause (§77 Abs. 2)."""
     if heirs_continue:
         if not params.heirs_continue:
-            raise RuleViolation("heirs_continue", "the Satzung does not let heirs continue")
+            raise RuleViolation("heirs_continue", _l("the Satzung does not let heirs continue"))
         return None
     return next_fiscal_year_end(died_on, params)
 
@@ -189,7 +193,7 @@ def exclusion_dates(decided_on: date, dispatched_on: date, params: StatuteParams
     """Exclusion (§68 GenG): GV and organ rights end on dispatch of the registered letter
     (Abs. 2); the exit is the end of the fiscal year of dispatch (Abs. 1 S. 2)."""
     if dispatched_on < decided_on:
-        raise RuleViolation("dispatched_on", "letter dispatched before the decision")
+        raise RuleViolation("dispatched_on", _l("letter dispatched before the decision"))
     return ExclusionDates(dispatched_on, next_fiscal_year_end(dispatched_on, params))
 
 
@@ -200,10 +204,10 @@ def transfer_effective_date(
     agreement or, if the Satzung requires it, on board consent. No settlement follows."""
     match params.transfer_policy:
         case TransferPolicy.EXCLUDED:
-            raise RuleViolation("transfer_policy", "the Satzung excludes transfers (§76 Abs. 2)")
+            raise RuleViolation("transfer_policy", _l("the Satzung excludes transfers (§76 Abs. 2)"))
         case TransferPolicy.BOARD_CONSENT:
             if board_consent_on is None:
-                raise RuleViolation("board_consent_on", "the Satzung requires board consent")
+                raise RuleViolation("board_consent_on", _l("the Satzung requires board consent"))
             return max(agreed_on, board_consent_on)
         case TransferPolicy.FREE:
             return agreed_on
@@ -215,24 +219,25 @@ def check_transfer_capacity(
     """§76 Abs. 1 GenG: the receiver's Geschäftsguthaben plus the amount may not exceed the
     total of the receiver's Geschäftsanteile, counting shares subscribed with the transfer."""
     if amount_cents <= 0:
-        raise RuleViolation("amount_cents", "a transfer amount must be positive")
+        raise RuleViolation("amount_cents", _l("a transfer amount must be positive"))
     capacity = receiver_shares * params.share_nominal_cents
     if receiver_balance_cents + amount_cents > capacity:
         raise RuleViolation(
             "amount_cents",
-            f"receiver would hold {receiver_balance_cents + amount_cents} cents on shares worth"
-            f" {capacity} cents; subscribe further shares first",
+            _l("receiver would hold %(balance)s cents on shares worth %(capacity)s cents; subscribe further "
+               "shares first", balance=receiver_balance_cents + amount_cents, capacity=capacity),
         )
 
 
 def check_partial_notice(held: int, terminated: int, mandatory: int, params: StatuteParams) -> None:
     """§67b GenG: notice on further shares only, never below the mandatory holding."""
     if not params.partial_notice_allowed:
-        raise RuleViolation("scope", "the statute parameters do not allow partial notice")
+        raise RuleViolation("scope", _l("the statute parameters do not allow partial notice"))
     if terminated < 1 or held - terminated < mandatory:
         raise RuleViolation(
             "terminated",
-            f"may give notice on 1..{held - mandatory} of {held} shares ({mandatory} mandatory)",
+            _l("may give notice on 1..%(most)s of %(held)s shares (%(mandatory)s mandatory)", most=held - mandatory,
+               held=held, mandatory=mandatory),
         )
 
 
@@ -244,7 +249,7 @@ def minimum_payment_cents(shares: int, params: StatuteParams) -> int:
 def further_shares_effective_date(declared_on: date, admitted_on: date) -> date:
     """Further shares take effect on admission, not on payment (§15b Abs. 3 GenG)."""
     if admitted_on < declared_on:
-        raise RuleViolation("admitted_on", "admission cannot precede the declaration")
+        raise RuleViolation("admitted_on", _l("admission cannot precede the declaration"))
     return admitted_on
 
 
@@ -257,7 +262,7 @@ def check_further_shares_admissible(
     if not mandatory and paid_in_cents < required:
         raise RuleViolation(
             "paid_in_cents",
-            f"{required - paid_in_cents} cents outstanding on existing shares",
+            _l("%(cents)s cents outstanding on existing shares", cents=required - paid_in_cents),
         )
 
 

@@ -8,11 +8,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from nc_coop.register.representatives import ROLES
 from nc_coop.register.statute import PartyKind
 from nc_coop.register.status import Status
+from nc_coop.web.schema import Schema
 
 PARTY_KINDS = [k.value for k in PartyKind]
 REPRESENTATIVE_ROLES = list(ROLES)
@@ -24,7 +25,7 @@ MAX_MEMBER_NO = 2**31 - 1
 MAX_ID = 2**63 - 1
 # Text a database can store: no NUL (PostgreSQL refuses it) and no lone surrogate (not UTF-8), both
 # possible in JSON ("\u0000", "\ud800") and in a query string (%00). Refused with 422, not a 500.
-STORABLE = validate.Regexp(r"^[^\x00\ud800-\udfff]*$", error="Contains a character that cannot be stored.")
+STORABLE = validate.Regexp(r"^[^\x00\ud800-\udfff]*$", error=_l("Contains a character that cannot be stored."))
 
 
 def parse_euro_cents(text: str) -> int:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
@@ -57,7 +58,7 @@ def lock_memberships(session: Session, membership_ids: list[int]) -> None:
                         .order_by(Membership.id).with_for_update())
     found = session.scalar(select(func.count()).select_from(Membership).where(Membership.id.in_(membership_ids)))
     if found != len(set(membership_ids)):
-        raise RuleViolation("membership_id", "no such membership")
+        raise RuleViolation("membership_id", _l("no such membership"))
 
 
 # --- Reading a membership's ledgers ---------------------------------------------------------------
@@ -133,13 +134,14 @@ def _statute_on(statutes: Statutes, day: date, field: str) -> tuple[int, rules.S
     try:
         row_id, version = statutes.in_force(day)
     except ValueError:
-        raise RuleViolation(field, f"no statute version is in force on {day.isoformat()}") from None
+        raise RuleViolation(field, _l("no statute version is in force on %(date)s", date=day.isoformat())) from None
     return row_id, version.params
 
 
 def _running_on(session: Session, membership: Membership, day: date, field: str) -> None:
     if not window_of(session, membership).running(day):
-        raise RuleViolation(field, f"membership no. {membership.member_no} does not run on {day.isoformat()}")
+        raise RuleViolation(field, _l("membership no. %(number)s does not run on %(date)s", number=membership.member_no,
+                                      date=day.isoformat()))
 
 
 # --- Bookings ------------------------------------------------------------------------------------
@@ -152,9 +154,9 @@ def admit_member(session: Session, actor: Actor, *, party_id: int, admitted_on: 
     statutes = Statutes(session)
     statute_id, params = _statute_on(statutes, admitted_on, "admitted_on")
     if kind not in ("regular", "investing"):
-        raise RuleViolation("kind", "must be regular or investing")
+        raise RuleViolation("kind", _l("must be regular or investing"))
     if kind == "investing" and not params.investing_members_allowed:
-        raise RuleViolation("kind", "the statute does not allow investing members (§8 Abs. 2 GenG)")
+        raise RuleViolation("kind", _l("the statute does not allow investing members (§8 Abs. 2 GenG)"))
     lock_chain(session)  # the same lock order as every booking: chain first
     if session.connection().dialect.name == "postgresql":
         session.execute(text("LOCK TABLE membership IN SHARE ROW EXCLUSIVE MODE"))  # one number at a time
@@ -162,17 +164,19 @@ def admit_member(session: Session, actor: Actor, *, party_id: int, admitted_on: 
         lock_memberships(session, [])
     party = session.get(Party, party_id)
     if party is None:
-        raise RuleViolation("party_id", "no such party")
+        raise RuleViolation("party_id", _l("no such party"))
     for other in session.scalars(select(Membership).where(Membership.party_id == party_id)):
         window = window_of(session, other)
         if window.exit_on is None or window.exit_on >= admitted_on:
-            raise RuleViolation("party_id", f"already a member (no. {other.member_no})")
+            raise RuleViolation("party_id", _l("already a member (no. %(number)s)", number=other.member_no))
     mandatory = params.mandatory_shares_for(PartyKind(party.kind))
     if shares < mandatory:
-        raise RuleViolation("shares", f"at least the {mandatory} mandatory share(s) must be subscribed")
+        raise RuleViolation("shares", _l("at least the %(mandatory)s mandatory share(s) must be subscribed",
+                                         mandatory=mandatory))
     highest = session.scalar(select(func.max(Membership.member_no))) or 0
     if member_no is not None and member_no <= highest:
-        raise RuleViolation("member_no", f"must be greater than {highest}, the highest member number given")
+        raise RuleViolation("member_no", _l("must be greater than %(highest)s, the highest member number given",
+                                            highest=highest))
     number = member_no if member_no is not None else highest + 1
     membership = Membership(member_no=number, party_id=party_id, kind=kind, admitted_on=admitted_on,
                             statute_version_id=statute_id, recorded_at=_now(), actor=actor.user_id,
@@ -197,7 +201,7 @@ def subscribe_shares(session: Session, actor: Actor, *, membership_id: int, shar
     membership = session.get(Membership, membership_id)
     statute_id, params = _statute_on(statutes, admitted_on, "admitted_on")
     if shares < 1:
-        raise RuleViolation("shares", "must be at least 1")
+        raise RuleViolation("shares", _l("must be at least 1"))
     rules.further_shares_effective_date(declared_on or admitted_on, admitted_on)
     _running_on(session, membership, admitted_on, "admitted_on")
     held = position_on(share_moves(session, membership_id), admitted_on)
@@ -218,20 +222,20 @@ def book_capital(session: Session, actor: Actor, *, membership_id: int, kind: st
                  value_date: date, reference: str | None = None, basis_document: str | None = None) -> CapitalEntry:
     """A payment on the shares, a profit credit, a loss write-off or a payout (§73)."""
     if kind not in CAPITAL_SIGN:
-        raise RuleViolation("kind", f"must be one of {', '.join(sorted(CAPITAL_SIGN))}")
+        raise RuleViolation("kind", _l("must be one of %(choices)s", choices=", ".join(sorted(CAPITAL_SIGN))))
     if not isinstance(amount_cents, int) or amount_cents <= 0:
-        raise RuleViolation("amount_cents", "must be a positive number of cents")
+        raise RuleViolation("amount_cents", _l("must be a positive number of cents"))
     lock_memberships(session, [membership_id])
     statutes = Statutes(session)
     membership = session.get(Membership, membership_id)
     window = window_of(session, membership)
     if kind == "payout" and (window.exit_on is None or value_date <= window.exit_on) and not any(
             day < value_date for day in partial_notice_dates(session, membership_id) if window.running(day)):
-        raise RuleViolation("value_date", "a payout is possible only after the exit, or after a partial notice "
-                                          "has ended some shares (§73, §67b GenG)")
+        raise RuleViolation("value_date", _l("a payout is possible only after the exit, or after a partial notice "
+                                             "has ended some shares (§73, §67b GenG)"))
     if kind in ("deposit", "profit_credit") and window.exit_on is not None and value_date > window.exit_on:
-        raise RuleViolation("value_date", f"after the exit on {window.exit_on.isoformat()} the balance only goes "
-                                          "down: book a payout or a write-off")
+        raise RuleViolation("value_date", _l("after the exit on %(date)s the balance only goes down: book a payout "
+                                             "or a write-off", date=window.exit_on.isoformat()))
     entry = CapitalEntry(membership_id=membership_id, kind=kind, amount_cents=CAPITAL_SIGN[kind] * amount_cents,
                          value_date=value_date, recorded_at=_now(), actor=actor.user_id, reference=reference,
                          basis_document=basis_document)
@@ -254,7 +258,7 @@ def receive_notice(session: Session, actor: Actor, *, membership_id: int, receiv
     _running_on(session, membership, received_on, "received_on")
     effective = rules.notice_effective_date(received_on, params)
     if shares is None and window_of(session, membership).exit_on is not None:
-        raise RuleViolation("received_on", "the membership already ends; a second notice changes nothing")
+        raise RuleViolation("received_on", _l("the membership already ends; a second notice changes nothing"))
     held = position_on(share_moves(session, membership_id), effective)
     party_kind = PartyKind(session.get(Party, membership.party_id).kind)
     if shares is not None:
@@ -293,9 +297,9 @@ def transfer(session: Session, actor: Actor, *, from_membership_id: int, to_memb
     """§76: shares and Geschäftsguthaben move as one pair of pairs on one date; the receiver's
     capacity is checked; giving everything away ends the membership without settlement."""
     if from_membership_id == to_membership_id:
-        raise RuleViolation("to_membership_id", "a member cannot transfer to themself")
+        raise RuleViolation("to_membership_id", _l("a member cannot transfer to themself"))
     if shares < 0 or amount_cents < 0 or (shares == 0 and amount_cents == 0):
-        raise RuleViolation("amount_cents", "transfer some shares or some capital")
+        raise RuleViolation("amount_cents", _l("transfer some shares or some capital"))
     lock_memberships(session, [from_membership_id, to_membership_id])
     statutes = Statutes(session)
     giver, receiver = session.get(Membership, from_membership_id), session.get(Membership, to_membership_id)
@@ -312,8 +316,9 @@ def transfer(session: Session, actor: Actor, *, from_membership_id: int, to_memb
     everything = shares == giver_shares and amount_cents == giver_capital
     pending = _pending_terminations(session, from_membership_id, on)
     if pending and shares and not everything:
-        raise RuleViolation("shares", f"a notice ends shares on {pending[0].effective_date.isoformat()}: before "
-                                      "that, transfer everything (§76 instead of the notice) or no shares")
+        raise RuleViolation("shares", _l("a notice ends shares on %(date)s: before that, transfer everything (§76 "
+                                         "instead of the notice) or no shares",
+                                         date=pending[0].effective_date.isoformat()))
     transfer_id = str(uuid.uuid4())
     common = {"recorded_at": _now(), "actor": actor.user_id, "basis_document": basis_document,
               "transfer_id": transfer_id}
@@ -352,14 +357,14 @@ def reverse(session: Session, actor: Actor, *, ledger: str, entry_id: int, reaso
     transfer reverses every entry of that transfer (DOMAIN.md §0)."""
     model = {"shares": ShareEntry, "capital": CapitalEntry}.get(ledger)
     if model is None:
-        raise RuleViolation("ledger", "must be shares or capital")
+        raise RuleViolation("ledger", _l("must be shares or capital"))
     if not reason.strip():
-        raise RuleViolation("reason", "say why the entry is reversed")
+        raise RuleViolation("reason", _l("say why the entry is reversed"))
     original = session.get(model, entry_id)
     if original is None:
-        raise RuleViolation("entry_id", "no such entry")
+        raise RuleViolation("entry_id", _l("no such entry"))
     if original.reverses_id is not None:
-        raise RuleViolation("entry_id", "a reversal cannot be reversed; book the entry again")
+        raise RuleViolation("entry_id", _l("a reversal cannot be reversed; book the entry again"))
     targets: list[ShareEntry | CapitalEntry] = [original]
     if original.transfer_id:
         targets = [*session.scalars(select(ShareEntry).where(ShareEntry.transfer_id == original.transfer_id)),
@@ -369,7 +374,7 @@ def reverse(session: Session, actor: Actor, *, ledger: str, entry_id: int, reaso
     done = {(type(t), t.id) for t in targets
             if session.scalar(select(type(t).id).where(type(t).reverses_id == t.id)) is not None}
     if done:
-        raise RuleViolation("entry_id", "this entry has already been reversed")
+        raise RuleViolation("entry_id", _l("this entry has already been reversed"))
     created = []
     for target in targets:
         if isinstance(target, ShareEntry):
@@ -392,8 +397,8 @@ def reverse(session: Session, actor: Actor, *, ledger: str, entry_id: int, reaso
             later = session.scalar(select(Membership.member_no).where(Membership.party_id == leaver.party_id,
                                                                       Membership.admitted_on > event.effective_date))
             if later is not None:  # DOMAIN.md §2.2 no. 7: at most one running membership per party
-                raise RuleViolation("entry_id", f"the member was admitted again (no. {later}); reversing this "
-                                                "transfer would revive the old membership")
+                raise RuleViolation("entry_id", _l("the member was admitted again (no. %(number)s); reversing this "
+                                                   "transfer would revive the old membership", number=later))
     if original.transfer_id:
         # Notices the transfer superseded take effect again: their terminate entries are booked anew.
         for superseding in session.scalars(select(ShareEntry).where(ShareEntry.reference == original.transfer_id,
@@ -421,7 +426,8 @@ def _end_membership(session: Session, actor: Actor, membership: Membership, stat
     """Record an exit event and book out every share held on the exit date."""
     leaving = exit_event(events_of(session, membership.id))
     if leaving is not None:
-        raise RuleViolation("date", f"the membership already ends on {leaving.effective_date.isoformat()}")
+        raise RuleViolation("date", _l("the membership already ends on %(date)s",
+                                       date=leaving.effective_date.isoformat()))
     statute_id, _ = _statute_on(statutes, event_date, "date")
     row = MembershipEvent(membership_id=membership.id, kind=event.value, event_date=event_date,
                           effective_date=exit_on, recorded_at=_now(), actor=actor.user_id, reference=reference)
@@ -461,6 +467,6 @@ def record_death(session: Session, actor: Actor, *, membership_id: int, died_on:
     _running_on(session, membership, died_on, "date")
     exit_on = rules.death_exit_date(died_on, statutes.params_on(died_on))
     if exit_on is None:
-        raise RuleViolation("date", "the statute lets heirs continue: admit the heirs instead (§77 Abs. 2)")
+        raise RuleViolation("date", _l("the statute lets heirs continue: admit the heirs instead (§77 Abs. 2)"))
     return _end_membership(session, actor, membership, statutes, event=EventKind.DEATH, share_kind="death_exit",
                            event_date=died_on, exit_on=exit_on, reference=None, basis_document=basis_document)

@@ -4,12 +4,11 @@
 linked to (as the member or a representative) are ever read; any other id is a 404."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, g, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
 from nc_coop.appapi.guard import current_roles
+from nc_coop.dates import coop_today
 from nc_coop.db import get_db
 from nc_coop.register.queries import member_overview, visible_membership_ids
 from nc_coop.register.schemas import MemberOverviewOut
@@ -19,7 +18,7 @@ bp = Blueprint("register", __name__)
 
 def _overviews() -> list:
     session = get_db().session
-    return [member_overview(session, mid, date.today()) for mid in visible_membership_ids(session, g.user_id)]
+    return [member_overview(session, mid, coop_today()) for mid in visible_membership_ids(session, g.user_id)]
 
 
 @bp.get("/")
@@ -37,4 +36,4 @@ def api_membership(membership_id: int) -> ResponseReturnValue:
     session = get_db().session
     if membership_id not in visible_membership_ids(session, g.user_id):
         abort(404)  # the same answer for "not yours" and "does not exist"
-    return jsonify(MemberOverviewOut().dump(member_overview(session, membership_id, date.today())))
+    return jsonify(MemberOverviewOut().dump(member_overview(session, membership_id, coop_today())))

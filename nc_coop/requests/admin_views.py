@@ -6,14 +6,15 @@ Nextcloud; a failed notification is shown here and can be sent again. A rejected
 purged once its rejection has been sent (§15 Abs. 2 GenG)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request
+from flask import Blueprint, abort, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
 from nc_coop.appapi.guard import coop_admin_required
+from nc_coop.dates import coop_today
 from nc_coop.db import get_db
 from nc_coop.requests import services
 from nc_coop.requests.common import actor, deliver_decision, flat_errors, form_data, json_data
@@ -22,13 +23,14 @@ from nc_coop.requests.queries import board_view, inbox, request_or_none
 from nc_coop.requests.rules import Action, RuleViolation, Status
 from nc_coop.requests.schemas import KINDS, STATUSES, AdminRequestOut, AdminRequestsOut, DecisionSchema, InboxQuerySchema
 from nc_coop.web.inputs import unprocessable
+from nc_coop.web.navigation import see_other
 from nc_coop.web.urls import rel_url_for
 
 bp = Blueprint("requests_admin", __name__)
 
 
 def _today() -> date:
-    return datetime.now(services.LOCAL_TIME).date()
+    return coop_today()
 
 
 def request_or_404(request_id: int) -> MemberRequest:
@@ -85,7 +87,7 @@ def decision(request_id: int) -> ResponseReturnValue:
             get_db().session.rollback()
             errors = {exc.field: [str(exc.reason)]}
         else:
-            return redirect(rel_url_for("requests_admin.detail", request_id=r.id, decided=1), 303)
+            return see_other(rel_url_for("requests_admin.detail", request_id=r.id, decided=1))
     return _detail_page(request_or_404(request_id), errors)
 
 
@@ -97,7 +99,7 @@ def notify_again(request_id: int) -> ResponseReturnValue:
     if r.status in (Status.SUBMITTED.value, Status.AWAITING_CONSENT.value) or r.notified_at is not None:
         abort(409)
     deliver_decision(get_db().session, r)
-    return redirect(rel_url_for("requests_admin.detail", request_id=r.id), 303)
+    return see_other(rel_url_for("requests_admin.detail", request_id=r.id, notified=1))
 
 
 # --- JSON API ---------------------------------------------------------------------------------------

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 from typing import Any
 
 from flask import abort, current_app, g, request
@@ -14,6 +13,7 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nc_coop.dates import coop_today, day
 from nc_coop.nextcloud import NextcloudError, NextcloudGateway
 from nc_coop.register.models import Account, Membership
 from nc_coop.register.queries import visible_membership_ids
@@ -24,7 +24,8 @@ from nc_coop.requests import services
 from nc_coop.requests.models import MemberRequest
 from nc_coop.requests.rules import Acknowledgement, Kind, Status
 from nc_coop.web import inputs
-from nc_coop.web.views import day, money
+from nc_coop.web.i18n import recipient_locale
+from nc_coop.web.views import money
 
 log = logging.getLogger(__name__)
 
@@ -117,14 +118,6 @@ def acknowledgement_text(item: Acknowledgement) -> str:
 
 # --- Telling the member -------------------------------------------------------------------------------
 
-def _recipient_locale(user_id: str) -> str:
-    try:
-        language = gateway().get_user(user_id, as_user=user_id, request_id=g.request_id).language
-    except NextcloudError:
-        return "en"
-    return "de" if language.lower().startswith("de") else "en"
-
-
 def _decision_text(r: MemberRequest) -> tuple[str, str]:
     approved = r.status == Status.APPROVED.value
     kind = Kind(r.kind)
@@ -132,7 +125,7 @@ def _decision_text(r: MemberRequest) -> tuple[str, str]:
     if kind is Kind.JOIN:
         if approved:
             return _("You are now a member of the cooperative"), _("You were admitted on %(date)s.",
-                                                                    date=day(r.decided_on or date.today()))
+                                                                    date=day(r.decided_on or coop_today()))
         return _("Your application for membership was not accepted"), _(
             "Reason: %(reason)s. As the law requires, the data of your application has been deleted.", reason=reason)
     subjects = {
@@ -157,7 +150,7 @@ def notify_offer(session: Session, r: MemberRequest) -> None:
     settings = current_app.config["NC_COOP_SETTINGS"]
     link = f"{settings.nextcloud_url}/index.php/apps/app_api/proxy/{settings.app_id}/requests"
     for user_id in logins_of(session, r.counterpart_membership_id):
-        with force_locale(_recipient_locale(user_id)):
+        with force_locale(recipient_locale(gateway(), user_id, g.request_id)):
             subject = _("A member offers you a transfer")
             message = _("Please agree or decline on your Requests page.")
         try:
@@ -170,7 +163,7 @@ def logins_of(session: Session, membership_id: int | None) -> list[str]:
     """Nextcloud users who act for a membership today (the member, running representatives)."""
     if membership_id is None:
         return []
-    today = date.today()
+    today = coop_today()
     return list(dict.fromkeys(session.scalars(
         select(Account.nextcloud_user_id).join(Membership, Membership.party_id == Account.party_id)
         .where(Membership.id == membership_id, Account.disabled_at.is_(None),
@@ -186,7 +179,7 @@ def deliver_decision(session: Session, r: MemberRequest, recipients: list[str] |
     users = [u for u in (recipients if recipients is not None else [r.submitted_by]) if u]
     error = None if users else "no recipient"
     for user_id in users:
-        with force_locale(_recipient_locale(user_id)):
+        with force_locale(recipient_locale(gateway(), user_id, g.request_id)):
             subject, message = _decision_text(r)
         try:
             gateway().notify(user_id, subject, message, link, g.request_id)

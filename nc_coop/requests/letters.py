@@ -5,7 +5,8 @@ effective date, and the settlement statement. German or English: the texts are g
 rendered under the letter's locale, so the catalogue is the template and both stay in step.
 
 The PDF core fonts only know Windows-1252; names such as "Łukasz Żółć" need a Unicode font, so
-the letters embed DejaVu Sans (``nc_coop.fonts``).
+the letters embed DejaVu Sans (``nc_coop.fonts``). The letterhead (the cooperative's name, address
+and register entry) comes from the NC_COOP_LETTERHEAD_* settings; dates are written by ``Dates``.
 """
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from babel.dates import format_date
 from babel.numbers import format_currency
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -22,6 +22,8 @@ from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nc_coop.config import Letterhead
+from nc_coop.dates import Dates
 from nc_coop.fonts import FONT, add_fonts
 from nc_coop.register.ledger import position_on
 from nc_coop.register.models import Membership, Notice, Party, ShareEntry
@@ -50,42 +52,53 @@ class LetterContent:
 
 
 class _Letter(FPDF):
-    def __init__(self, locale: str) -> None:
+    def __init__(self, letterhead: Letterhead) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         add_fonts(self)
-        self.locale = locale
+        self.letterhead = letterhead
         self.set_margins(25, 20, 20)
-        self.set_auto_page_break(True, margin=20)
+        self.set_auto_page_break(True, margin=24)
         self.set_creator("nc_coop")
+        self.set_author(letterhead.name or "nc_coop")
         self.alias_nb_pages()
 
     def header(self) -> None:
+        # Without the settings a neutral name stands in (the status page asks to set them).
         self.set_font(FONT, "B", 11)
-        self.cell(0, 6, _("Cooperative (eG) – member register"), new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 6, self.letterhead.name or _("Cooperative (eG) – member register"), new_x="LMARGIN",
+                  new_y="NEXT")
+        if self.letterhead.address_lines:
+            self.set_font(FONT, "", 8)
+            self.cell(0, 4, " · ".join(self.letterhead.address_lines), new_x="LMARGIN", new_y="NEXT")
         self.ln(4)
 
     def footer(self) -> None:
-        self.set_y(-14)
+        self.set_y(-18)
         self.set_font(FONT, "", 8)
+        if self.letterhead.register_entry:
+            self.cell(0, 4, _("Register of cooperatives: %(entry)s", entry=self.letterhead.register_entry),
+                      new_x="LMARGIN", new_y="NEXT")
+        else:
+            self.ln(4)
         self.cell(0, 5, _("Page %(page)s of %(pages)s", page=self.page_no(), pages="{nb}"), align="R")
 
 
-def _day(value: date | None, locale: str) -> str:
-    return format_date(value, "long", locale=locale) if value else "–"
+def _day(value: date | None, dates: Dates) -> str:
+    return dates.day(value, "long")
 
 
 def _money(cents: int, locale: str) -> str:
     return format_currency(Decimal(cents) / 100, "EUR", locale=locale)
 
 
-def render(content: LetterContent, locale: str, today: date) -> bytes:
-    pdf = _Letter(locale)
+def render(content: LetterContent, dates: Dates, today: date, letterhead: Letterhead) -> bytes:
+    pdf = _Letter(letterhead)
     pdf.set_title(content.subject)
     pdf.add_page()
     pdf.set_font(FONT, "", 10)
     pdf.multi_cell(90, 5, f"{content.recipient}\n{content.address}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
-    pdf.cell(0, 5, _day(today, locale), align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 5, _day(today, dates), align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 5, content.reference, align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     pdf.set_font(FONT, "B", 12)
@@ -118,11 +131,11 @@ def _party(session: Session, membership: Membership) -> Party:
     return session.get(Party, membership.party_id)
 
 
-def _common_facts(membership: Membership, party: Party, locale: str) -> list[tuple[str, str]]:
-    return [(_("Member number"), str(membership.member_no)), (_("Member since"), _day(membership.admitted_on, locale))]
+def _common_facts(membership: Membership, party: Party, dates: Dates) -> list[tuple[str, str]]:
+    return [(_("Member number"), str(membership.member_no)), (_("Member since"), _day(membership.admitted_on, dates))]
 
 
-def membership_confirmation(session: Session, membership: Membership, locale: str) -> LetterContent:
+def membership_confirmation(session: Session, membership: Membership, dates: Dates) -> LetterContent:
     """§15 Abs. 2 GenG: the member is told of the admission without undue delay."""
     party = _party(session, membership)
     statutes = Statutes(session)
@@ -134,17 +147,17 @@ def membership_confirmation(session: Session, membership: Membership, locale: st
     return LetterContent(
         party.display_name, party.postal_address, _("Confirmation of membership"),
         [_("The cooperative has admitted you as a member on %(date)s (§15 GenG) and has entered you in the member "
-           "list under the member number %(number)s.", date=_day(membership.admitted_on, locale),
+           "list under the member number %(number)s.", date=_day(membership.admitted_on, dates),
            number=membership.member_no),
          _("You subscribed %(shares)s share(s) of %(nominal)s each, %(total)s in all. Please pay at least the amount "
-           "the statute requires on them.", shares=first, nominal=_money(nominal, locale),
-           total=_money(first * nominal, locale)),
+           "the statute requires on them.", shares=first, nominal=_money(nominal, dates.locale),
+           total=_money(first * nominal, dates.locale)),
          _("The statute version %(version)s applied to your declaration.", version=version.version)],
-        _common_facts(membership, party, locale) + [(_("Shares subscribed"), str(first))],
+        _common_facts(membership, party, dates) + [(_("Shares subscribed"), str(first))],
         _("Member number %(number)s", number=membership.member_no))
 
 
-def share_confirmation(session: Session, request: MemberRequest, locale: str) -> LetterContent:
+def share_confirmation(session: Session, request: MemberRequest, dates: Dates) -> LetterContent:
     """§15b: further shares take effect on admission; the member is told (§15 Abs. 2 applies)."""
     membership = session.get(Membership, request.membership_id)
     party = _party(session, membership)
@@ -154,38 +167,38 @@ def share_confirmation(session: Session, request: MemberRequest, locale: str) ->
     return LetterContent(
         party.display_name, party.postal_address, _("Confirmation of further shares"),
         [_("The cooperative has admitted your declaration of %(received)s: %(shares)s further share(s) of %(nominal)s "
-           "each (§15b GenG), effective on %(date)s.", received=_day(request.received_on, locale),
-           shares=request.shares, nominal=_money(nominal, locale), date=_day(on, locale)),
+           "each (§15b GenG), effective on %(date)s.", received=_day(request.received_on, dates),
+           shares=request.shares, nominal=_money(nominal, dates.locale), date=_day(on, dates)),
          _("From that day you hold %(held)s share(s).", held=held)],
-        _common_facts(membership, party, locale) + [
-            (_("Further shares"), str(request.shares)), (_("Effective on"), _day(on, locale)),
+        _common_facts(membership, party, dates) + [
+            (_("Further shares"), str(request.shares)), (_("Effective on"), _day(on, dates)),
             (_("Shares held"), str(held))],
         _("Member number %(number)s · request %(id)s", number=membership.member_no, id=request.id))
 
 
-def notice_confirmation(session: Session, request: MemberRequest, locale: str) -> LetterContent:
+def notice_confirmation(session: Session, request: MemberRequest, dates: Dates) -> LetterContent:
     """The notice as received and booked: receipt, effective date, payout due date."""
     notice = session.get(Notice, request.notice_id)
     membership = session.get(Membership, notice.membership_id)
     party = _party(session, membership)
     if notice.scope == "all":
-        effect = _("Your membership ends on %(date)s (§65 GenG).", date=_day(notice.effective_date, locale))
+        effect = _("Your membership ends on %(date)s (§65 GenG).", date=_day(notice.effective_date, dates))
     else:
         effect = _("%(shares)s further share(s) end on %(date)s (§67b GenG); your membership continues.",
-                   shares=notice.shares, date=_day(notice.effective_date, locale))
+                   shares=notice.shares, date=_day(notice.effective_date, dates))
     return LetterContent(
         party.display_name, party.postal_address, _("Confirmation of your notice"),
-        [_("We received your notice on %(date)s.", date=_day(notice.received_on, locale)), effect,
-         _("Your settlement (§73 GenG) is due by %(date)s.", date=_day(notice.settlement_due, locale))],
-        _common_facts(membership, party, locale) + [
-            (_("Notice received on"), _day(notice.received_on, locale)),
+        [_("We received your notice on %(date)s.", date=_day(notice.received_on, dates)), effect,
+         _("Your settlement (§73 GenG) is due by %(date)s.", date=_day(notice.settlement_due, dates))],
+        _common_facts(membership, party, dates) + [
+            (_("Notice received on"), _day(notice.received_on, dates)),
             (_("Shares given notice on"), str(notice.shares)),
-            (_("Effective date"), _day(notice.effective_date, locale)),
-            (_("Settlement due by"), _day(notice.settlement_due, locale))],
+            (_("Effective date"), _day(notice.effective_date, dates)),
+            (_("Settlement due by"), _day(notice.settlement_due, dates))],
         _("Member number %(number)s · request %(id)s", number=membership.member_no, id=request.id))
 
 
-def settlement_statement(session: Session, membership: Membership, today: date, locale: str) -> LetterContent:
+def settlement_statement(session: Session, membership: Membership, today: date, dates: Dates) -> LetterContent:
     """The Auseinandersetzung (§73 GenG): Geschäftsguthaben at the exit, payouts since, what is left
     and when it is due. Before the exit it is a provisional statement as of today."""
     leaving = exit_event(events_of(session, membership.id))
@@ -202,50 +215,52 @@ def settlement_statement(session: Session, membership: Membership, today: date, 
     paid_out = -sum(m.amount for m in payout_moves(session, membership.id))
     balance = sum(m.amount for m in capital)  # every entry: after the exit only payouts move it
     provisional = today < exit_on
-    paragraphs = [_("Your membership ends on %(date)s.", date=_day(exit_on, locale)) if provisional else
-                  _("Your membership ended on %(date)s.", date=_day(exit_on, locale)),
+    paragraphs = [_("Your membership ends on %(date)s.", date=_day(exit_on, dates)) if provisional else
+                  _("Your membership ended on %(date)s.", date=_day(exit_on, dates)),
                   _("The settlement follows the balance sheet of the fiscal year of your exit; losses the general "
-                    "assembly decides may reduce it (§73 GenG). It is due by %(date)s.", date=_day(due, locale))]
+                    "assembly decides may reduce it (§73 GenG). It is due by %(date)s.", date=_day(due, dates))]
     if provisional:
-        paragraphs.append(_("This is a provisional statement as of %(date)s.", date=_day(today, locale)))
+        paragraphs.append(_("This is a provisional statement as of %(date)s.", date=_day(today, dates)))
     return LetterContent(
         party.display_name, party.postal_address, _("Settlement statement"), paragraphs,
-        _common_facts(membership, party, locale) + [
-            (_("Exit on"), _day(exit_on, locale)),
+        _common_facts(membership, party, dates) + [
+            (_("Exit on"), _day(exit_on, dates)),
             (_("Paid-in capital at the exit") if not provisional else _("Paid-in capital today"),
-             _money(at_exit, locale)),
-            (_("Paid out"), _money(paid_out, locale)),
-            (_("Still to be paid out"), _money(max(balance, 0), locale)),
-            (_("Due by"), _day(due, locale))],
+             _money(at_exit, dates.locale)),
+            (_("Paid out"), _money(paid_out, dates.locale)),
+            (_("Still to be paid out"), _money(max(balance, 0), dates.locale)),
+            (_("Due by"), _day(due, dates))],
         _("Member number %(number)s", number=membership.member_no))
 
 
-def request_letter(session: Session, request: MemberRequest, today: date, locale: str) -> bytes:
-    """The confirmation a decided request leads to, in ``locale``; ``NoLetter`` when there is none."""
+def request_letter(session: Session, request: MemberRequest, today: date, dates: Dates,
+                   letterhead: Letterhead) -> bytes:
+    """The confirmation a decided request leads to, in ``dates.locale``; ``NoLetter`` when there is none."""
     if request.status != Status.APPROVED.value:
         raise NoLetter("only an approved request has a letter")
-    with force_locale(locale):
+    with force_locale(dates.locale):
         if request.kind == Kind.JOIN.value and request.membership_id is not None:
-            content = membership_confirmation(session, session.get(Membership, request.membership_id), locale)
+            content = membership_confirmation(session, session.get(Membership, request.membership_id), dates)
         elif request.kind == Kind.SHARES.value and request.share_entry_id is not None:
-            content = share_confirmation(session, request, locale)
+            content = share_confirmation(session, request, dates)
         elif request.kind == Kind.NOTICE.value and request.notice_id is not None:
-            content = notice_confirmation(session, request, locale)
+            content = notice_confirmation(session, request, dates)
         else:
             raise NoLetter(request.kind)
-        return render(content, locale, today)
+        return render(content, dates, today, letterhead)
 
 
-def membership_letter(session: Session, membership: Membership, which: str, today: date, locale: str) -> bytes:
+def membership_letter(session: Session, membership: Membership, which: str, today: date, dates: Dates,
+                      letterhead: Letterhead) -> bytes:
     """``membership``: confirmation of membership; ``settlement``: the settlement statement."""
-    with force_locale(locale):
+    with force_locale(dates.locale):
         if which == "membership":
-            content = membership_confirmation(session, membership, locale)
+            content = membership_confirmation(session, membership, dates)
         elif which == "settlement":
-            content = settlement_statement(session, membership, today, locale)
+            content = settlement_statement(session, membership, today, dates)
         else:
             raise NoLetter(which)
-        return render(content, locale, today)
+        return render(content, dates, today, letterhead)
 
 
 __all__ = ["LANGUAGES", "NoLetter", "membership_letter", "request_letter"]

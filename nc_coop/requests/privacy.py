@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from nc_coop.audit.models import AuditEvent
 from nc_coop.documents.models import DocumentConfirmation
+from nc_coop.quota.models import QuotaRequest
 from nc_coop.register.models import (
     Account,
     CapitalEntry,
@@ -57,8 +58,9 @@ def _other_side(request: MemberRequest, mine: set[int]) -> dict[str, Any]:
 def user_data(session: Session, user_id: str) -> dict[str, Any]:
     """Accounts of the user and every party they are linked to (their own, and organisations they
     act for while the appointment runs; the same accounts the register shows them), with
-    memberships, both ledgers, notices, requests, representations, read confirmations and the
-    audit events about their own parties, memberships and requests."""
+    memberships, both ledgers, notices, requests, the storage requests they made themselves,
+    representations, read confirmations and the audit events about their own parties, memberships
+    and requests."""
     membership_ids = visible_membership_ids(session, user_id)
     accounts = session.scalars(select(Account).where(
         Account.nextcloud_user_id == user_id, Account.disabled_at.is_(None),
@@ -88,9 +90,15 @@ def user_data(session: Session, user_id: str) -> dict[str, Any]:
     confirmations = session.scalars(select(DocumentConfirmation).where(or_(
         DocumentConfirmation.nextcloud_user_id == user_id, DocumentConfirmation.membership_id.in_(membership_ids)))
         .order_by(DocumentConfirmation.id)).all()
+    # Storage requests are the requester's own: another representative's request for the same
+    # organisation is theirs, not this user's.
+    storage_requests = session.scalars(select(QuotaRequest).where(QuotaRequest.requester == user_id)
+                                       .order_by(QuotaRequest.id)).all()
     about = [and_(AuditEvent.entity == "membership", AuditEvent.entity_id.in_([str(i) for i in membership_ids])),
              and_(AuditEvent.entity == "party", AuditEvent.entity_id.in_([str(i) for i in party_ids])),
-             and_(AuditEvent.entity == "member_request", AuditEvent.entity_id.in_([str(r.id) for r in own_requests]))]
+             and_(AuditEvent.entity == "member_request", AuditEvent.entity_id.in_([str(r.id) for r in own_requests])),
+             and_(AuditEvent.entity == "quota_request",
+                  AuditEvent.entity_id.in_([str(r.id) for r in storage_requests]))]
     audit = session.scalars(select(AuditEvent).where(or_(*about)).order_by(AuditEvent.id)).all()
     return {
         "generated_at": datetime.now(UTC).isoformat(),
@@ -100,6 +108,7 @@ def user_data(session: Session, user_id: str) -> dict[str, Any]:
         "memberships": membership_rows,
         "notices": [_row(n) for n in notices],
         "requests": [_other_side(r, mine) for r in requests],
+        "storage_requests": [_row(r) for r in storage_requests],
         "representations": [_row(r) for r in representations],
         "document_confirmations": [_row(c) for c in confirmations],
         "audit_events": [_row(e, skip=("prev_hash", "hash")) for e in audit],

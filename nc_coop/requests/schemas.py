@@ -7,11 +7,12 @@ import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from nc_coop.register.schemas import MAX_ID, MAX_MEMBER_NO, PARTY_KINDS, REPRESENTATIVE_ROLES, STORABLE
 from nc_coop.register.statute import PartyKind
 from nc_coop.requests.rules import Kind, Status
+from nc_coop.web.schema import Schema
 
 ACK_KEYS = ["statute", "payment", "nachschuss", "entrance_fee", "notice_period"]
 KINDS = [k.value for k in Kind]
@@ -200,6 +201,7 @@ class DataExportOut(Schema):
     memberships = fields.List(fields.Dict())
     notices = fields.List(fields.Dict())
     requests = fields.List(fields.Dict())
+    storage_requests = fields.List(fields.Dict(), metadata={"description": "Requests for more storage the user made"})
     representations = fields.List(fields.Dict())
     document_confirmations = fields.List(fields.Dict())
     audit_events = fields.List(fields.Dict())

@@ -15,13 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nc_coop.audit.chain import lock_chain, record
+from nc_coop.dates import coop_zone, lazy_day, local_day
 from nc_coop.register import services as register
 from nc_coop.register.ledger import position_on
 from nc_coop.register.models import Account, Membership, Party
@@ -34,7 +34,6 @@ from nc_coop.requests.models import MemberRequest
 from nc_coop.requests.rules import Acknowledgement, Action, Kind, NoticePreview, RuleViolation, Status
 
 APPLICANT = "applicant"  # the audit actor of an application: no user id in the chain
-LOCAL_TIME = ZoneInfo("Europe/Berlin")  # business hours of the cooperative (§130 BGB)
 Render = Callable[[Acknowledgement], str]
 
 __all__ = ["Actor", "submit_join", "submit_shares", "preview_notice", "submit_notice", "submit_transfer",
@@ -49,7 +48,7 @@ def _statute(statutes: Statutes, day: date, field: str = "date") -> tuple[int, i
     try:
         row_id, version = statutes.in_force(day)
     except ValueError:
-        raise RuleViolation(field, f"no statute version is in force on {day.isoformat()}") from None
+        raise RuleViolation(field, _l("no statute version is in force on %(date)s", date=day.isoformat())) from None
     return row_id, version.version, version.params
 
 
@@ -198,7 +197,8 @@ def submit_notice(session: Session, actor: Actor, *, membership_id: int, shares:
     """A Kündigung in Textform: received when sent (Zugang); dates as the preview showed them."""
     register.lock_memberships(session, [membership_id])
     sent = now or _now()
-    today = sent.astimezone(LOCAL_TIME).date()
+    local = sent.astimezone(coop_zone())  # received and business hours (§130 BGB) count at the cooperative
+    today = local.date()
     preview = preview_notice(session, membership_id=membership_id, shares=shares, today=today)
     statutes = Statutes(session)
     request = _new_request(Kind.NOTICE, Status.SUBMITTED, actor.user_id, today, membership_id=membership_id,
@@ -206,7 +206,7 @@ def submit_notice(session: Session, actor: Actor, *, membership_id: int, shares:
                            settlement_due=preview.settlement_due, payload=json.dumps({"scope": preview.scope}),
                            **_statute_columns(statutes, today))
     request.submitted_at = sent
-    request.needs_review = rules.after_hours_on_deadline(sent.astimezone(LOCAL_TIME), preview)
+    request.needs_review = rules.after_hours_on_deadline(local, preview)
     session.add(request)
     session.flush()
     _audit(session, actor.user_id, "submit", request, actor.request_id, membership_id=membership_id,
@@ -286,7 +286,7 @@ def _check_decision_date(request: MemberRequest, on: date, today: date) -> None:
     if on > today:
         raise RuleViolation("date", _l("A decision cannot be dated in the future."))
     if on < request.received_on:
-        raise RuleViolation("date", _l("Before the request was received (%(day)s).", day=request.received_on.isoformat()))
+        raise RuleViolation("date", _l("Before the request was received (%(day)s).", day=lazy_day(request.received_on)))
 
 
 def _admit(session: Session, actor: Actor, request: MemberRequest, on: date) -> None:
@@ -331,7 +331,7 @@ def decide(session: Session, actor: Actor, request: MemberRequest, *, action: Ac
             request.notice_id = notice.id
             request.effective_date, request.settlement_due = notice.effective_date, notice.settlement_due
         elif kind is Kind.TRANSFER:
-            agreed = (request.counterpart_consented_at or _now()).astimezone(LOCAL_TIME).date()
+            agreed = local_day(request.counterpart_consented_at or _now(), coop_zone())
             _book_transfer(session, actor, request, agreed_on=agreed, board_consent_on=on)
     request.status = new_status.value
     request.decided_at, request.decided_by, request.decided_on = _now(), actor.user_id, on

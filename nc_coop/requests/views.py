@@ -9,10 +9,10 @@ work rolls back on the 422)."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, g, jsonify, redirect, render_template, request
+from flask import Blueprint, Flask, Response, abort, current_app, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -20,6 +20,8 @@ from marshmallow import ValidationError
 
 from nc_coop.appapi.guard import current_roles
 from nc_coop.audit.chain import record
+from nc_coop.config import Letterhead
+from nc_coop.dates import Dates, coop_today
 from nc_coop.db import get_db
 from nc_coop.register.models import Membership, Party
 from nc_coop.register.queries import member_overview, visible_membership_ids
@@ -56,6 +58,7 @@ from nc_coop.requests.schemas import (
     TransferSchema,
 )
 from nc_coop.web.inputs import form_fields, unprocessable
+from nc_coop.web.navigation import see_other
 from nc_coop.web.urls import rel_url_for
 
 bp = Blueprint("requests", __name__)
@@ -71,7 +74,7 @@ def _session() -> Any:
 
 
 def _today() -> date:
-    return datetime.now(services.LOCAL_TIME).date()
+    return coop_today()
 
 
 # The register's rules name their arguments; the forms name what the member typed.
@@ -133,7 +136,7 @@ def join() -> ResponseReturnValue:
             except RuleViolation as exc:
                 errors = _errors(exc)
             else:
-                return redirect(rel_url_for("requests.index", sent="join"), 303)
+                return see_other(rel_url_for("requests.index", sent="join"))
     version, statements = _statements(Kind.JOIN, _today())
     return render_template("requests/join.html", errors=errors, form=form, statements=statements,
                            statute_version=version, member=services.is_member(_session(), g.user_id, _today())), \
@@ -157,7 +160,7 @@ def shares() -> ResponseReturnValue:
             except RuleViolation as exc:
                 errors = _errors(exc)
             else:
-                return redirect(rel_url_for("requests.index", sent="shares"), 303)
+                return see_other(rel_url_for("requests.index", sent="shares"))
     version, statements = _statements(Kind.SHARES, _today())
     return render_template("requests/shares.html", errors=errors, form=form, statements=statements,
                            statute_version=version, memberships=_memberships()), (422 if errors else 200)
@@ -183,7 +186,7 @@ def notice() -> ResponseReturnValue:
             try:
                 if request.form.get("step") == "send" and request.form.get("confirm") == "1":
                     services.submit_notice(session, actor(), membership_id=data["membership_id"], shares=shares_given)
-                    return redirect(rel_url_for("requests.index", sent="notice"), 303)
+                    return see_other(rel_url_for("requests.index", sent="notice"))
                 preview = services.preview_notice(session, membership_id=data["membership_id"], shares=shares_given,
                                                   today=_today())
                 if request.form.get("step") == "send":
@@ -220,7 +223,7 @@ def transfer() -> ResponseReturnValue:
             else:
                 _session().commit()  # the offer stands before anyone is told of it
                 notify_offer(_session(), r)
-                return redirect(rel_url_for("requests.index", sent="transfer"), 303)
+                return see_other(rel_url_for("requests.index", sent="transfer"))
     return render_template("requests/transfer.html", errors=errors, form=form, memberships=_memberships()), \
         (422 if errors else 200)
 
@@ -241,7 +244,7 @@ def consent(request_id: int) -> ResponseReturnValue:
     session.commit()
     if r.status != "awaiting_consent" and r.status != "submitted":
         deliver_decision(session, r)
-    return redirect(rel_url_for("requests.index", done="consent" if agree else "declined"), 303)
+    return see_other(rel_url_for("requests.index", done="consent" if agree else "declined"))
 
 
 def _consentable_or_404(request_id: int) -> Any:
@@ -265,7 +268,7 @@ def contact() -> ResponseReturnValue:
         if data is not None:
             services.change_contact(session, actor(), membership_id=membership.id,
                                     postal_address=data["postal_address"], email=data.get("email"), today=_today())
-            return redirect(rel_url_for("requests.contact", membership_id=membership.id, saved=1), 303)
+            return see_other(rel_url_for("requests.contact", membership_id=membership.id, saved=1))
     return _contact_page(membership, party, errors=errors, form=form if errors else
                          {"postal_address": party.postal_address, "email": party.email or "",
                           "membership_id": str(membership.id)})
@@ -310,14 +313,19 @@ def representatives() -> ResponseReturnValue:
         session.rollback()
         return _contact_page(membership, party, rep_errors=_errors(exc), rep_form=request.form,
                              form={"postal_address": party.postal_address, "email": party.email or ""})
-    return redirect(rel_url_for("requests.contact", membership_id=membership.id, saved=1), 303)
+    return see_other(rel_url_for("requests.contact", membership_id=membership.id, saved=1))
 
 
 # --- Letters ----------------------------------------------------------------------------------------
 
-def _letter_locale() -> str:
+def _letter_dates() -> Dates:
+    """The user's language, or ?lang= (a letter for the other language); the cooperative's zone."""
     wanted = request.args.get("lang", "")
-    return wanted if wanted in LANGUAGES else str(get_locale() or "en")[:2]
+    return Dates.for_user(wanted if wanted in LANGUAGES else str(get_locale() or "en")[:2])
+
+
+def _letterhead() -> Letterhead:
+    return current_app.config["NC_COOP_SETTINGS"].letterhead
 
 
 def _pdf(body: bytes, name: str) -> Response:
@@ -334,7 +342,7 @@ def request_letter_pdf(request_id: int) -> ResponseReturnValue:
             abort(404)
         r = admin_views.request_or_404(request_id)
     try:
-        body = request_letter(session, r, _today(), _letter_locale())
+        body = request_letter(session, r, _today(), _letter_dates(), _letterhead())
     except NoLetter:
         abort(404)
     return _pdf(body, f"{r.kind}-{r.id}.pdf")
@@ -349,7 +357,7 @@ def membership_letter_pdf(membership_id: int, which: str) -> ResponseReturnValue
     if membership is None:
         abort(404)
     try:
-        body = membership_letter(session, membership, which, _today(), _letter_locale())
+        body = membership_letter(session, membership, which, _today(), _letter_dates(), _letterhead())
     except NoLetter:
         abort(404)
     return _pdf(body, f"{which}-{membership.member_no}.pdf")
@@ -463,6 +471,6 @@ def api_export() -> ResponseReturnValue:
            diff={"requests": len(data["requests"]), "memberships": len(data["memberships"])},
            request_id=g.request_id)
     body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
-    stamp = datetime.now(UTC).strftime("%Y%m%d")
+    stamp = coop_today().strftime("%Y%m%d")
     return Response(body, mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="nc_coop-data-{stamp}.json"'})

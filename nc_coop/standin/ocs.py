@@ -233,6 +233,8 @@ def _visible(caller: Caller, user_id: str) -> bool:
 def list_users() -> Response:
     caller = authenticate(user_required=True)
     if not _state().users[caller.user_id].is_admin:
+        # Recorded (and APPAPI.md "Corrections"): a search or listing by an account outside the
+        # admin group is OCS 403 "Logged in account must be at least a sub admin".
         return _reply(recordings.response("ocs_users_search_as_alice"), caller)
     term = request.args.get("search", "").lower()
     # user_ldap searches LDAP users by display name only (ldapAttributesForUserSearch empty, as
@@ -288,6 +290,13 @@ def edit_user(user_id: str) -> Response:
     if caller.via != "password":
         return _reply(recordings.response("ocs_put_quota_alice_as_admin_json"), caller)
     if not _state().users[caller.user_id].is_admin:
+        if user_id != caller.user_id:
+            # APPAPI.md "Corrections", observed on Nextcloud 34.0.1: a quota PUT by an account outside
+            # the admin group on another user is OCS 998 with an empty message (HTTP 200 on v1, 404 on
+            # v2): editUser's answer to an account without rights over the target. The envelope is
+            # the recorded 998 of a non-admin's request about another user.
+            return _reply(recordings.response("ocs_get_user_admin_as_alice"), caller)
+        # On itself a non-admin may not edit the quota field: OCS 113 (recorded).
         return _reply(recordings.response("basicauth_put_quota_alice_as_alice"), caller)
     values = request.values if request.values else (request.get_json(silent=True) or {})
     user = _state().users.get(user_id)

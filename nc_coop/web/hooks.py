@@ -14,6 +14,15 @@ from nc_coop.web import csrf
 
 log = logging.getLogger("nc_coop.access")
 
+# Our own policy on every response. Without one, Nextcloud 34's proxy imposes one that blocks all
+# CSS, JS and framing (APPAPI.md "Corrections"). 'self' is Nextcloud's origin: our pages, the
+# static files and Nextcloud's theming CSS all come through it. No inline script or style.
+PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; "
+            "connect-src 'self'; form-action 'self'; frame-ancestors 'self'; base-uri 'none'; object-src 'none'")
+# Files (PDFs, CSV, documents): nothing may run in them; object-src 'self' lets Chromium's PDF
+# viewer show a PDF opened in the browser (it counts as a plugin of the document itself).
+FILE_CSP = "default-src 'none'; object-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+
 ERROR_TEXT = {
     400: _l("The request could not be understood."),
     403: _l("You are not allowed to see this page."),
@@ -42,6 +51,8 @@ def _headers_and_log(response: Response) -> Response:
     if request.endpoint != "web.static_file":
         # Without it Nextcloud's proxy lets browsers cache our pages for an hour (APPAPI.md §3.3).
         response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault("Content-Security-Policy",
+                                PAGE_CSP if response.mimetype == "text/html" else FILE_CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000

@@ -3,17 +3,45 @@
 """German and English. The language comes from Accept-Language, which Nextcloud sets per user."""
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask, request
+from babel.support import NullTranslations, Translations
+from flask import Flask, has_request_context, request
 from flask_babel import Babel
+
+from nc_coop.nextcloud.errors import NextcloudError
+
+if TYPE_CHECKING:
+    from nc_coop.nextcloud import NextcloudGateway
 
 LANGUAGES = ("en", "de")
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return "en"  # the CLI and background work; force_locale picks a recipient's language
     return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def recipient_locale(gateway: NextcloudGateway, user_id: str, request_id: str | None) -> str:
+    """The language ("de" or "en") of a user who is sent something outside their own request (a
+    notification): the one they chose in Nextcloud, read as that user; English if Nextcloud cannot
+    tell. Use it with flask_babel.force_locale around the texts sent to that user."""
+    try:
+        language = gateway.get_user(user_id, as_user=user_id, request_id=request_id).language
+    except NextcloudError:
+        return "en"
+    return "de" if language.lower().startswith("de") else "en"
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    """The catalogue of ``locale`` outside Flask's request handling, for documents that are made
+    in a given language whatever the request (PDFs, file names). English is the msgids themselves."""
+    return Translations.load(str(TRANSLATIONS), [locale])
 
 
 def init_app(app: Flask) -> None:

@@ -16,7 +16,9 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
-from marshmallow import Schema, fields
+from marshmallow import fields
+
+from nc_coop.web.schema import Schema
 
 OPENAPI_VERSION = "3.0.3"
 Describer = Callable[[APISpec], None]

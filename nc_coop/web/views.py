@@ -3,17 +3,18 @@
 """Static files at the paths Nextcloud expects (``js/embed`` → ``/js/embed.js``) and template helpers."""
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, send_from_directory
-from flask_babel import format_currency, format_date, get_locale
+from flask_babel import format_currency, get_locale
 from werkzeug.exceptions import HTTPException
 
+from nc_coop.dates import day, moment
 from nc_coop.nextcloud import NextcloudError
 from nc_coop.web import csrf
+from nc_coop.web.markup import html_attrs
 from nc_coop.web.urls import nextcloud_apps_url, rel_url_for
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -74,12 +75,10 @@ def money(cents: int) -> str:
     return format_currency(Decimal(cents) / 100, "EUR")
 
 
-def day(value: date | None) -> str:
-    return format_date(value, "medium") if value else "–"
-
-
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.context_processor(template_helpers)
     app.add_template_filter(money)
-    app.add_template_filter(day)
+    app.add_template_filter(html_attrs)
+    app.add_template_filter(day)  # dates in the user's locale
+    app.add_template_filter(moment)  # points in time in the cooperative's zone, in the user's locale

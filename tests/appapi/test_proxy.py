@@ -264,3 +264,19 @@ def test_everyone_can_follow_every_link_shown_to_them(proxy: str, standin: Nextc
     assert ('href="admin/"' in page.text) is sees_admin_link
     for url in links(page.text):
         assert browse(urljoin(proxy, url), who).status_code == 200, url
+
+
+@pytest.mark.parametrize(("path", "kind"), [("", "page"), ("no-such-page", "page"), ("admin/", "page"),
+                                            ("css/app.css", "file"), ("js/embed.js", "file"),
+                                            ("api/v1/memberships", "file")])
+def test_every_answer_carries_nc_coops_own_policy_through_the_proxy(proxy: str, path: str, kind: str) -> None:
+    """Nextcloud keeps an ExApp's own CSP and imposes a block-everything one otherwise
+    (APPAPI.md "Corrections"): every page, error page and file must bring its own."""
+    from nc_coop.standin.proxy import PROXY_DEFAULT_CSP  # noqa: PLC0415
+    from nc_coop.web.hooks import FILE_CSP, PAGE_CSP  # noqa: PLC0415
+
+    answer = browse(proxy + path, ALICE)
+    policy = answer.headers["Content-Security-Policy"]
+    assert policy != PROXY_DEFAULT_CSP
+    assert policy == (PAGE_CSP if kind == "page" else FILE_CSP)
+    assert "frame-ancestors 'self'" in policy and "'unsafe-inline'" not in policy

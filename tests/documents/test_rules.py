@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from nc_coop.config import ConfigError
+from nc_coop.dates import local_day
 from nc_coop.documents.rules import (
     DeadlineState,
     MemberWindow,
@@ -16,7 +18,6 @@ from nc_coop.documents.rules import (
     annual_documents_deadline,
     check_statute_dates,
     deadline_state,
-    local_day,
     needs_warning,
     normalise_folder,
     normalise_relative_path,
@@ -48,10 +49,12 @@ def test_unpublished_documents_are_due_until_the_deadline_then_missed(today: dat
     assert deadline_state(ASSEMBLY, None, today) is state
 
 
-def test_publication_days_are_counted_in_germany() -> None:
+def test_publication_days_are_counted_in_the_cooperatives_time_zone() -> None:
     # 22:30 UTC on 12 June is already 13 June in Berlin (summer time): on time for 20 June.
-    assert local_day(datetime(2026, 6, 12, 22, 30, tzinfo=UTC)) == date(2026, 6, 13)
-    assert local_day(datetime(2026, 6, 12, 21, 30)) == date(2026, 6, 12)  # naive = UTC (SQLite)
+    berlin = ZoneInfo("Europe/Berlin")
+    assert local_day(datetime(2026, 6, 12, 22, 30, tzinfo=UTC), berlin) == date(2026, 6, 13)
+    assert local_day(datetime(2026, 6, 12, 21, 30), berlin) == date(2026, 6, 12)  # naive = UTC (SQLite)
+    assert local_day(datetime(2026, 6, 12, 22, 30, tzinfo=UTC), ZoneInfo("America/New_York")) == date(2026, 6, 12)
 
 
 CURRENT = MemberWindow(date(2024, 1, 10), None)

@@ -56,7 +56,7 @@ def test_members_cannot_download_the_list(client: FlaskClient, two_members: dict
 
 
 def test_a_member_downloads_only_their_own_extract(client: FlaskClient, two_members: dict[str, int]) -> None:
-    own = client.get(f"/memberships/{two_members['alice']}/extract.pdf", headers=appapi_headers("alice"))
+    own = client.get(f"/memberships/{two_members['alice']}/extract.pdf", headers=appapi_headers("alice", language="de"))
     assert own.status_code == 200 and own.mimetype == "application/pdf"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(own.get_data())).pages)
     assert "Normal" in text and "10.01.2024" in text and "Beispiel" not in text

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from nc_coop.audit.models import AuditEvent
 from nc_coop.cli import main
+from nc_coop.dates import Dates
 from nc_coop.register.exports import (
     CSV_HEADERS,
     member_extract_pdf,
@@ -35,6 +37,7 @@ from nc_coop.register.statutes import add_statute_version
 from tests.register.conftest import OFFICE, STATUTE
 
 Member = Callable[..., int]
+GERMAN = Dates("de", ZoneInfo("Europe/Berlin"))  # the lists are German; NC_COOP_TIME_ZONE's default
 HEADER = ["Mitgliedsnummer", "Name", "Anschrift", "Art des Mitglieds", "Art der Mitgliedschaft", "Eintritt",
           "Geschäftsanteile", "Weitere Geschäftsanteile", "Geschäftsguthaben (EUR)", "Ausscheiden zum",
           "Grund des Ausscheidens"]
@@ -156,7 +159,7 @@ def test_the_list_pdf_shows_names_numbers_and_dates(session: Session, member: Me
     receive_notice(session, OFFICE, membership_id=erika, received_on=date(2024, 3, 1))
     session.commit()
 
-    data = b"".join(member_list_pdf(session, date(2026, 12, 31), cooperative="Wolke eG"))
+    data = b"".join(member_list_pdf(session, date(2026, 12, 31), dates=GERMAN, cooperative="Wolke eG"))
 
     assert data.startswith(b"%PDF-")
     text = _pdf_text(data)
@@ -169,7 +172,7 @@ def test_the_list_pdf_shows_names_numbers_and_dates(session: Session, member: Me
 
 def test_a_long_list_pdf_repeats_the_column_titles_on_every_page(session: Session) -> None:
     _bulk_members(session, 120)
-    data = b"".join(member_list_pdf(session, date(2024, 6, 1), batch_size=50))
+    data = b"".join(member_list_pdf(session, date(2024, 6, 1), dates=GERMAN, batch_size=50))
     pages = [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
     with_rows = [page for page in pages if "Bulk " in page]
     assert len(with_rows) > 2
@@ -187,7 +190,7 @@ def test_the_member_extract_has_every_entry_of_the_member(session: Session, memb
     receive_notice(session, OFFICE, membership_id=m, received_on=date(2024, 11, 4))
     session.commit()
 
-    data = member_extract_pdf(session, m, date(2025, 1, 20))
+    data = member_extract_pdf(session, m, date(2025, 1, 20), dates=GERMAN)
 
     text = _pdf_text(data)
     for expected in ("Auszug aus der Mitgliederliste", "§ 31 Abs. 1 Satz 2 GenG", "Mitgliedsnummer",
@@ -201,7 +204,7 @@ def test_the_member_extract_has_every_entry_of_the_member(session: Session, memb
 
 def test_the_extract_of_an_unknown_membership_is_refused(session: Session) -> None:
     with pytest.raises(LookupError):
-        member_extract_pdf(session, 999, date(2025, 1, 1))
+        member_extract_pdf(session, 999, date(2025, 1, 1), dates=GERMAN)
 
 
 def test_pdf_text_keeps_german_and_degrades_other_letters() -> None:

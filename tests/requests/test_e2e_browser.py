@@ -9,13 +9,13 @@ browser fails instead."""
 from __future__ import annotations
 
 import io
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.dates import format_date
@@ -29,26 +29,15 @@ from nc_coop.register.rules import notice_effective_date, settlement_due_date
 from nc_coop.register.services import admit_member, book_capital
 from nc_coop.register.statute import Nachschuss
 from nc_coop.register.statutes import add_statute_version
-from nc_coop.requests.services import LOCAL_TIME
 from nc_coop.standin import NextcloudStandIn
 from nc_coop.standin.state import default_users
 from tests.conftest import app_config, get_db_engine, serve_live
 from tests.register.conftest import OFFICE, STATUTE, make_party
 from tests.requests.conftest import PEOPLE
 
-CHROMIUM = Path("/usr/bin/chromium")
-REQUIRED = os.environ.get("NC_COOP_REQUIRE_CHROMIUM") == "1"
-if not CHROMIUM.exists() and not REQUIRED:
-    pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (CI sets NC_COOP_REQUIRE_CHROMIUM=1)",
-                allow_module_level=True)
-if REQUIRED:
-    from playwright import sync_api  # noqa: E402  CI: a missing package fails, never skips
-else:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the test extra)")
-
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-PROXY = "/index.php/apps/app_api/proxy/nc_coop"
+# Debian's Chromium through Playwright, skipped (or, in CI, failed) as the browser suite is.
+from tests.browser.conftest import ARGS, CHROMIUM, PROXY, sync_api  # noqa: E402
+BERLIN = ZoneInfo("Europe/Berlin")  # NC_COOP_TIME_ZONE's default
 # Nachschuss limited to a Haftsumme and a two-year period: three statements to highlight (§15a).
 PARAMS = replace(STATUTE, nachschuss=Nachschuss.HAFTSUMME, haftsumme_per_share_cents=5_000)
 
@@ -94,8 +83,11 @@ def login(browser: Any, base: str, user: str) -> Any:
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.goto(f"{base}/index.php/login")
-    page.click(f"button[value='{user}']")
-    page.wait_for_load_state()
+    # The login answers with a redirect back to the same URL here (no top-menu entry without a
+    # deployment), so wait for that navigation itself: a goto started earlier would abort it.
+    with page.expect_navigation():
+        page.click(f"button[value='{user}']")
+    assert any(c["name"] == "nc_standin_session" for c in context.cookies())
     return page
 
 
@@ -114,7 +106,7 @@ def _medium(day: date) -> str:
 def test_a_member_subscribes_shares_and_gives_notice_and_the_board_admits_and_confirms(
         site: tuple[str, Flask, NextcloudStandIn], browser: Any) -> None:
     base, _, standin = site
-    today = datetime.now(LOCAL_TIME).date()
+    today = datetime.now(BERLIN).date()
     effective = notice_effective_date(today, PARAMS)
     due = settlement_due_date(effective, PARAMS)
 
@@ -129,6 +121,7 @@ def test_a_member_subscribes_shares_and_gives_notice_and_the_board_admits_and_co
     for key in ("payment", "nachschuss", "notice_period"):
         member.check(f"#f-ack_{key}")
     member.click("button[type=submit]")
+    member.wait_for_url(re.compile(r".*/requests\?sent=shares$"))  # the answer moves the browser on
     assert "Your request was sent" in member.inner_text("main")
 
     member.click("text=Give notice")
@@ -139,6 +132,7 @@ def test_a_member_subscribes_shares_and_gives_notice_and_the_board_admits_and_co
     assert f"Your membership ends on {_medium(effective)}" in preview and _medium(due) in preview
     member.check("#f-confirm")
     member.click("text=Send notice")
+    member.wait_for_url(re.compile(r".*/requests\?sent=notice$"))
     assert "Your request was sent" in member.inner_text("main")
     assert member.locator(".request-status--submitted").count() == 2
 
@@ -146,6 +140,7 @@ def test_a_member_subscribes_shares_and_gives_notice_and_the_board_admits_and_co
     board.goto(f"{base}{PROXY}/admin/requests?status=submitted")
     board.click("table a:has-text(\"Further shares (§15b)\")")
     board.click("button[value=approve]")
+    board.wait_for_url(re.compile(r".*/admin/requests/\d+\?decided=1$"))
     assert "The member was notified in Nextcloud." in board.inner_text("main")
     letter = pdf_text(board, "Confirmation letter (PDF)")
     assert "Confirmation of further shares" in letter and "Alice Normal" in letter
@@ -153,6 +148,7 @@ def test_a_member_subscribes_shares_and_gives_notice_and_the_board_admits_and_co
     board.goto(f"{base}{PROXY}/admin/requests?kind=notice")
     board.click("table a:has-text(\"Notice (§65, §67b)\")")
     board.click("button[value=approve]")
+    board.wait_for_url(re.compile(r".*/admin/requests/\d+\?decided=1$"))
     letter = pdf_text(board, "Confirmation letter (PDF)")
     assert "Confirmation of your notice" in letter and "Alice Normal" in letter
     assert format_date(effective, "long", locale="en") in letter and format_date(due, "long", locale="en") in letter
@@ -186,6 +182,7 @@ def test_an_applicant_joins_and_the_board_admits_them(site: tuple[str, Flask, Ne
     for key in ("statute", "payment", "nachschuss", "notice_period"):
         applicant.check(f"#f-ack_{key}")
     applicant.click("text=Send my declaration")
+    applicant.wait_for_url(re.compile(r".*/requests\?sent=join$"))
     assert "Your request was sent" in applicant.inner_text("main")
 
     board = login(browser, base, "admin")
@@ -193,8 +190,9 @@ def test_an_applicant_joins_and_the_board_admits_them(site: tuple[str, Flask, Ne
     board.click("table a:has-text(\"Membership application (§15)\")")
     assert "Ærøvej 7" in board.inner_text("main")
     board.click("button[value=approve]")
+    board.wait_for_url(re.compile(r".*/admin/requests/\d+\?decided=1$"))
     letter = pdf_text(board, "Confirmation letter (PDF)")
-    today = datetime.now(LOCAL_TIME).date()
+    today = datetime.now(BERLIN).date()
     assert "Łukasz Żółć" in letter and "Ærøskøbing" in letter and "member number 2" in letter
     assert format_date(today, "long", locale="en") in letter
 

@@ -38,7 +38,7 @@ def _field_errors(body: str) -> set[str]:
 
 def _admin_appoint(app: Flask, client: FlaskClient, membership_id: int, **form: str) -> None:
     answer = post(app, client, f"/admin/members/{membership_id}/representatives", "admin", form)
-    assert answer.status_code == 303, answer.get_data(as_text=True)[-2000:]
+    assert answer.headers.get("X-NC-Coop-Continue"), answer.get_data(as_text=True)[-2000:]
 
 
 # --- 1: an organisation appoints new people by name only --------------------------------------------
@@ -98,7 +98,7 @@ def test_a_disabled_account_no_longer_reads_the_organisations_requests(app: Flas
                                                                        engine: Engine, people: dict[str, int]) -> None:
     org = str(people["org"])
     assert post(app, client, "/requests/contact", "rita", {"membership_id": org, "postal_address":
-                "Sportplatz 1, 12345 Musterstadt"}).status_code == 303
+                "Sportplatz 1, 12345 Musterstadt"}).headers.get("X-NC-Coop-Continue")
     with Session(engine) as s:
         rid = s.scalar(select(MemberRequest.id).where(MemberRequest.kind == "contact"))
     headers = appapi_headers("rita")
@@ -118,10 +118,10 @@ def test_a_disabled_account_no_longer_reads_the_organisations_requests(app: Flas
 def test_the_export_leaves_out_the_other_sides_login_and_others_events(app: Flask, client: FlaskClient,
                                                                        engine: Engine, people: dict[str, int]) -> None:
     assert post(app, client, "/requests/transfer", "alice", {"membership_id": str(people["alice"]),
-                                                             "to_member_no": "2", "amount": "20"}).status_code == 303
+                                                             "to_member_no": "2", "amount": "20"}).headers.get("X-NC-Coop-Continue")
     with Session(engine) as s:
         transfer = s.scalar(select(MemberRequest.id).where(MemberRequest.kind == "transfer"))
-    assert post(app, client, f"/requests/{transfer}/consent", "bob", {"consent": "1"}).status_code == 303
+    assert post(app, client, f"/requests/{transfer}/consent", "bob", {"consent": "1"}).headers.get("X-NC-Coop-Continue")
     with Session(engine) as s:
         row = s.get(MemberRequest, transfer)
         assert (row.submitted_by, row.counterpart_user) == ("alice", "bob")  # both logins are stored
@@ -145,7 +145,7 @@ def test_a_login_appointed_again_reuses_its_account(app: Flask, client: FlaskCli
         answer = post(app, client, "/requests/contact/representatives", "rita", {
             "membership_id": org, "role": role, "family_name": "Kassenwart", "nextcloud_user": "otto",
             "effective_date": TODAY.isoformat()})
-        assert answer.status_code == 303, role
+        assert answer.headers.get("X-NC-Coop-Continue"), role
     # Appointed, ended and appointed again by the board: the login sees the organisation again.
     _admin_appoint(app, client, people["org"], role="partner", effective_date="2024-02-01",
                    family_name="Zweimal", nextcloud_user="carol")
@@ -201,4 +201,4 @@ def test_a_fraction_of_a_share_is_a_field_error(app: Flask, client: FlaskClient,
     assert answer.status_code == 201, answer.get_json()
     answer = post(app, client, "/requests/shares", "alice", {"membership_id": str(alice), "shares": "3",
                                                              "ack_payment": "1", "ack_notice_period": "1"})
-    assert answer.status_code == 303
+    assert answer.headers.get("X-NC-Coop-Continue")

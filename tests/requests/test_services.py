@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,6 +27,14 @@ from tests.register.conftest import OFFICE, STATUTE
 
 TODAY = date.today()
 BOARD = Actor("bea", "rid")
+BERLIN = ZoneInfo("Europe/Berlin")  # NC_COOP_TIME_ZONE's default
+
+
+@pytest.fixture(autouse=True)
+def _app_context(app: Flask) -> Iterator[None]:
+    """The services count days in the cooperative's time zone, a setting of the app."""
+    with app.app_context():
+        yield
 
 
 def render(item: Any) -> str:
@@ -93,7 +103,7 @@ def test_a_notice_keeps_its_receipt_date_and_is_booked_with_it(session: Session,
     bob = people["bob"]
     sent = datetime.now(UTC) - timedelta(days=3)
     r = services.submit_notice(session, Actor("bob"), membership_id=bob, shares=None, now=sent)
-    received = sent.astimezone(services.LOCAL_TIME).date()
+    received = sent.astimezone(BERLIN).date()
     assert r.received_on == received and r.effective_date is not None and r.settlement_due is not None
     with pytest.raises(RuleViolation, match="already with the board"):
         services.submit_notice(session, Actor("bob"), membership_id=bob, shares=None)

@@ -126,7 +126,7 @@ def decided(app: Flask, client: FlaskClient, engine: Engine, people: dict[str, i
                                                     "ack_payment": "1", "ack_notice_period": "1"})
     with Session(engine) as s:
         shares_id = s.query(MemberRequest.id).filter_by(kind="shares").scalar()
-    assert post(app, client, f"/admin/requests/{shares_id}/decision", "bea", {"decision": "approve"}).status_code == 303
+    assert post(app, client, f"/admin/requests/{shares_id}/decision", "bea", {"decision": "approve"}).headers.get("X-NC-Coop-Continue")
     post(app, client, "/requests/transfer", "alice", {"membership_id": str(people["alice"]), "to_member_no": "2",
                                                       "amount": "20"})
     with Session(engine) as s:
@@ -187,7 +187,7 @@ def test_only_the_receiving_member_consents_and_only_admins_decide(app: Flask, c
     assert post(app, client, "/requests/notice", "rita", {"membership_id": str(decided["alice"]), "scope": "all",
                                                           "step": "send", "confirm": "1"}).status_code == 404
     assert row_counts(engine) == before
-    assert post(app, client, f"/requests/{transfer}/consent", "bob", {"consent": "1"}).status_code == 303
+    assert post(app, client, f"/requests/{transfer}/consent", "bob", {"consent": "1"}).headers.get("X-NC-Coop-Continue")
     status = client.get(f"/api/v1/requests/{transfer}", headers=appapi_headers("alice")).get_json()["status"]
     assert status == "approved"
 
@@ -196,10 +196,10 @@ def test_a_representative_keeps_the_organisations_contact_data(app: Flask, clien
                                                                people: dict[str, int]) -> None:
     org = str(people["org"])
     assert post(app, client, "/requests/contact", "rita", {"membership_id": org, "postal_address":
-                "Sportplatz 1, 12345 Musterstadt", "email": "vorstand@tsv.example"}).status_code == 303
+                "Sportplatz 1, 12345 Musterstadt", "email": "vorstand@tsv.example"}).headers.get("X-NC-Coop-Continue")
     assert post(app, client, "/requests/contact/representatives", "rita", {
         "membership_id": org, "role": "board_member", "given_names": "Otto", "family_name": "Kassenwart",
-        "effective_date": TODAY.isoformat()}).status_code == 303
+        "effective_date": TODAY.isoformat()}).headers.get("X-NC-Coop-Continue")
     page = client.get(f"/requests/contact?membership_id={org}", headers=appapi_headers("rita")).get_data(as_text=True)
     assert "Sportplatz 1, 12345 Musterstadt" in page and "Otto Kassenwart" in page
     export = client.get("/api/v1/privacy/export", headers=appapi_headers("rita"))
@@ -224,7 +224,7 @@ def test_the_letter_names_the_member_in_the_chosen_language(client: FlaskClient,
 def test_the_receiving_member_is_told_of_a_transfer_offer(app: Flask, client: FlaskClient, standin: Any,
                                                           people: dict[str, int]) -> None:
     assert post(app, client, "/requests/transfer", "alice", {"membership_id": str(people["alice"]),
-                                                             "to_member_no": "2", "amount": "20"}).status_code == 303
+                                                             "to_member_no": "2", "amount": "20"}).headers.get("X-NC-Coop-Continue")
     offers = [n for n in standin.state.notifications if n["user"] == "bob"]
     assert [n["subject_params"]["rich_subject"] for n in offers] == ["A member offers you a transfer"]
     page = client.get("/requests", headers=appapi_headers("bob")).get_data(as_text=True)
