@@ -14,6 +14,7 @@ members, a representative and the board, in English and German. Chromium is Debi
 """
 from __future__ import annotations
 
+import copy
 import os
 import re
 import time
@@ -93,7 +94,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     local member) plus requesters and the board, the documents folder with two published files,
     behind the stand-in's proxy at its URL, deployed as `occ app_api:app:register` does."""
     tmp = tmp_path_factory.mktemp("browser")
-    standin = NextcloudStandIn(users=[*default_users(), *PEOPLE, documents_demo.demo_reader()]).start()
+    # Copies: open_in_nextcloud changes a user's language, and PEOPLE is shared with other modules.
+    users = copy.deepcopy([*default_users(), *PEOPLE, documents_demo.demo_reader()])
+    standin = NextcloudStandIn(users=users).start()
     documents_demo.seed_demo_folder(standin.state)
     with own_slapd(tmp / "ldap") as directory:
         world = build_world(f"sqlite:///{tmp / 'site.sqlite3'}", standin, tmp, directory,
