@@ -48,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from nc_coop.requests import views as requests_views
     from nc_coop.web import hooks, i18n, openapi
     from nc_coop.web import views as web_views
+    from nc_coop.web.urls import BoundedIntConverter
 
     settings: Settings = load_settings(os.environ, config)
     environ = {**os.environ, **{k: str(v) for k, v in (config or {}).items() if v is not None}}
@@ -57,6 +58,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # are relative to whatever path a page is served at, so serving it there is correct.
     app.url_map.strict_slashes = False
     app.url_map.merge_slashes = False
+    # Before any route is added: every <int:id> then stops at the database's BIGINT (404 beyond).
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config.update(
         NC_COOP_SETTINGS=settings,
         SECRET_KEY=None,  # no Flask sessions: identity comes from AppAPI on every request
@@ -70,7 +73,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["nc_coop.gateway"] = gateway
     app.extensions["nc_coop.init"] = InitState()
 
-    db.Database().init_app(app, settings.database_url)
+    db.Database().init_app(app, settings.database_url, settings.persistent_storage)
     i18n.init_app(app)
     guard.init_app(app, settings, gateway)
     hooks.init_app(app)

@@ -55,6 +55,9 @@ def cli() -> None:
 @cli.command()
 def serve() -> None:
     """Serve the ExApp (threads; the Unix socket /tmp/exapp.sock under HaRP)."""
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+
+    from nc_coop.db import secure_storage  # noqa: PLC0415
     from nc_coop.logs import configure_logging  # noqa: PLC0415
     from nc_coop.serve import make_server  # noqa: PLC0415
 
@@ -65,6 +68,9 @@ def serve() -> None:
     redact = settings.secret_values() + (ldap_settings.secret_values() if ldap_settings else ()) \
         + quota_settings.secret_values()
     configure_logging(settings.log_level, redact)
+    # At start-up: the data folder and a SQLite file become owner-only (a log line says when).
+    sqlite = settings.database_url.startswith("sqlite")
+    secure_storage(settings.persistent_storage, make_url(settings.database_url).database if sqlite else None)
     app.extensions["nc_coop.quota.runner"].start_schedule()  # retries due quota changes (serving only)
     server = make_server(app, settings)
     where = settings.unix_socket or f"{settings.app_host}:{settings.app_port}"

@@ -3,6 +3,9 @@
 """Storage: one engine per app, one session per request (the unit of work), SQLite or PostgreSQL."""
 from __future__ import annotations
 
+import logging
+import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +15,8 @@ from flask import Flask, Response, current_app, g
 from sqlalchemy import Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 # Explicit constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
@@ -35,18 +40,54 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with the pragmas nc_coop relies on (WAL and foreign keys on SQLite)."""
+def restrict_to_owner(path: Path) -> None:
+    """Take every permission of group and others from an existing file or folder, saying so."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return
+    if mode & 0o077:
+        path.chmod(mode & 0o700)
+        log.warning("Tightened the permissions of %s from %04o to %04o: the register is for its owner only",
+                    path, mode, mode & 0o700)
+
+
+def secure_storage(data_folder: Path | None, database: str | None = None) -> None:
+    """The data folder (0700) and the SQLite file with its journals (0600): readable by the
+    owner only, created so (never readable for a moment) and tightened when found wider.
+
+    Only the data folder and the database's own files are touched: a database elsewhere (a
+    DATABASE_URL under /tmp) keeps its folder's permissions, but a folder created for it is 0700."""
+    if data_folder is not None:
+        restrict_to_owner(data_folder)
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        # SQLite would create it with the umask's mode (0644); its journals copy the file's mode.
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal"):
+        restrict_to_owner(path.with_name(name))
+
+
+def make_engine(url: str, *, data_folder: Path | None = None, **kwargs: Any) -> Engine:
+    """An engine with the pragmas nc_coop relies on (WAL and foreign keys on SQLite).
+
+    ``data_folder``: APP_PERSISTENT_STORAGE, made owner-only at the first connection."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         database = make_url(url).database
+        secured: list[bool] = []
 
         @event.listens_for(engine, "do_connect")
-        def _create_folder(*_args: Any) -> None:
-            # At first connect, not in the factory: building the app does no I/O.
-            if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+        def _secure_files(*_args: Any) -> None:
+            # At first connect, not in the factory: building the app does no I/O. Before SQLite
+            # opens the file, so that a first migration creates it owner-only too.
+            if not secured:
+                secure_storage(data_folder, database)
+                secured.append(True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -57,7 +98,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    if data_folder is not None:
+        once = {"done": False}
+
+        @event.listens_for(engine, "do_connect")
+        def _secure_folder(*_args: Any) -> None:
+            if not once["done"]:
+                secure_storage(data_folder)
+                once["done"] = True
+    return engine
 
 
 class Database:
@@ -67,8 +117,8 @@ class Database:
         self.engine: Engine | None = None
         self.session_factory: sessionmaker[Session] | None = None
 
-    def init_app(self, app: Flask, url: str) -> None:
-        self.engine = make_engine(url)
+    def init_app(self, app: Flask, url: str, data_folder: Path | None = None) -> None:
+        self.engine = make_engine(url, data_folder=data_folder)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         app.extensions["nc_coop.db"] = self
         app.after_request(_commit_unit_of_work)

@@ -15,6 +15,7 @@ from nc_coop.appapi.auth import AppApiAuthError, verify_headers
 from nc_coop.appapi.roles import RoleCache, Roles, roles_from_groups
 from nc_coop.config import Settings
 from nc_coop.nextcloud import NextcloudError, NextcloudGateway, NextcloudUnavailable
+from nc_coop.web.text import printable
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -54,7 +55,7 @@ def _verify_request() -> Response | None:
     g.user_id = identity.user_id
     if request.endpoint in SYSTEM_ENDPOINTS:
         if identity.user_id != "":
-            log.warning("User %s tried the system endpoint %s", identity.user_id, request.path)
+            log.warning("User %s tried the system endpoint %s", printable(identity.user_id), printable(request.path))
             abort(403)
         return None
     if identity.user_id == "" and request.endpoint is not None and request.endpoint not in PUBLIC_ENDPOINTS:
@@ -84,7 +85,7 @@ def current_roles() -> Roles:
         try:
             g.roles = cache.get(g.user_id, resolve)
         except NextcloudUnavailable:
-            log.error("Nextcloud unreachable while resolving the roles of %s", g.user_id)
+            log.error("Nextcloud unreachable while resolving the roles of %s", printable(g.user_id))
             abort(503)
         except NextcloudError as exc:
             # Fail closed, and say it is the registration (secret, app id), not the user.

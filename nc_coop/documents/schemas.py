@@ -3,19 +3,16 @@
 """Input and output schemas of the documents feature (marshmallow)."""
 from __future__ import annotations
 
-from datetime import date
-
 from marshmallow import fields, validate
 
 from nc_coop.documents.rules import Audience, Category
 from nc_coop.register.schemas import MAX_ID, STORABLE
-from nc_coop.web.schema import Schema
+from nc_coop.web.schema import Day, Schema, WholeNumber
 
 CATEGORIES = [c.value for c in Category]
 AUDIENCES = [a.value for a in Audience]
 ID_RANGE = validate.Range(min=1, max=MAX_ID)
 # Dates a cooperative deals with; far-off ones would overflow the deadline arithmetic (a 500).
-DATE_RANGE = validate.Range(min=date(1900, 1, 1), max=date(2999, 12, 31))
 
 
 class PublishSchema(Schema):
@@ -24,18 +21,18 @@ class PublishSchema(Schema):
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     title = fields.String(required=True, validate=[validate.Length(min=1, max=255), STORABLE])
     audience = fields.String(load_default="members", validate=validate.OneOf(AUDIENCES))
-    fiscal_year = fields.Integer(load_default=None, strict=False, validate=validate.Range(min=1900, max=2999))
-    assembly_id = fields.Integer(load_default=None, strict=False, validate=ID_RANGE)
+    fiscal_year = WholeNumber(load_default=None, strict=False, validate=validate.Range(min=1900, max=2999))
+    assembly_id = WholeNumber(load_default=None, strict=False, validate=ID_RANGE)
     version = fields.String(load_default=None, validate=[validate.Length(max=50), STORABLE])
-    adopted_on = fields.Date(load_default=None, validate=DATE_RANGE, metadata={"description": "Statutes: adopted by the assembly on"})
-    valid_from = fields.Date(load_default=None, validate=DATE_RANGE, metadata={"description": "Statutes: in force from (registration)"})
-    statute_version_id = fields.Integer(load_default=None, strict=False, validate=ID_RANGE,
+    adopted_on = Day(load_default=None, metadata={"description": "Statutes: adopted by the assembly on"})
+    valid_from = Day(load_default=None, metadata={"description": "Statutes: in force from (registration)"})
+    statute_version_id = WholeNumber(load_default=None, strict=False, validate=ID_RANGE,
                                         metadata={"description": "Statutes: the register's statute version"})
     requires_confirmation = fields.Boolean(load_default=False)
 
 
 class AssemblySchema(Schema):
-    held_on = fields.Date(required=True, validate=DATE_RANGE)
+    held_on = Day(required=True)
     title = fields.String(required=True, validate=[validate.Length(min=1, max=255), STORABLE])
 
 
@@ -53,24 +50,24 @@ class FolderQuerySchema(Schema):
 
 
 class DocumentOut(Schema):
-    id = fields.Integer()
+    id = WholeNumber()
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     title = fields.String()
-    fiscal_year = fields.Integer(allow_none=True)
-    assembly_id = fields.Integer(allow_none=True)
-    assembly_on = fields.Date(allow_none=True)
+    fiscal_year = WholeNumber(allow_none=True)
+    assembly_id = WholeNumber(allow_none=True)
+    assembly_on = Day(allow_none=True)
     version = fields.String(allow_none=True)
-    adopted_on = fields.Date(allow_none=True)
-    valid_from = fields.Date(allow_none=True)
-    statute_version_id = fields.Integer(allow_none=True)
+    adopted_on = Day(allow_none=True)
+    valid_from = Day(allow_none=True)
+    statute_version_id = WholeNumber(allow_none=True)
     audience = fields.String(validate=validate.OneOf(AUDIENCES))
     requires_confirmation = fields.Boolean()
     confirmed = fields.Boolean(metadata={"description": "Confirmed for the user's memberships (member list)"})
     sha256 = fields.String()
-    size_bytes = fields.Integer()
+    size_bytes = WholeNumber()
     content_type = fields.String()
     published_at = fields.DateTime()
-    published_on = fields.Date()
+    published_on = Day()
     withdrawn_at = fields.DateTime(allow_none=True, metadata={"description": "When it was unpublished"})
     integrity = fields.String(validate=validate.OneOf(["ok", "file_changed", "file_missing"]),
                               metadata={"description": "What the last check of the file in Nextcloud found"})
@@ -91,15 +88,15 @@ class AdminDocumentsOut(Schema):
 
 class PublishResultOut(Schema):
     document = fields.Nested(AdminDocumentOut, required=True)
-    notified = fields.Integer(required=True)
-    notification_failures = fields.Integer(required=True)
+    notified = WholeNumber(required=True)
+    notification_failures = WholeNumber(required=True)
 
 
 class FolderEntryOut(Schema):
     path = fields.String(metadata={"description": "Relative to the documents folder: the value to publish"})
     name = fields.String()
     is_dir = fields.Boolean()
-    size = fields.Integer()
+    size = WholeNumber()
     content_type = fields.String()
     last_modified = fields.DateTime(allow_none=True)
     published = fields.Boolean(metadata={"description": "A standing publication of this path exists"})
@@ -112,17 +109,17 @@ class FolderOut(Schema):
 
 class AnnualStatusOut(Schema):
     category = fields.String()
-    document_id = fields.Integer(allow_none=True)
-    published_on = fields.Date(allow_none=True)
+    document_id = WholeNumber(allow_none=True)
+    published_on = Day(allow_none=True)
     state = fields.String(validate=validate.OneOf(["on_time", "late", "due", "missed"]))
     warning = fields.Boolean()
 
 
 class AssemblyOut(Schema):
-    id = fields.Integer()
-    held_on = fields.Date()
+    id = WholeNumber()
+    held_on = Day()
     title = fields.String()
-    deadline = fields.Date(metadata={"description": "§48(3) GenG: annual documents published by this day"})
+    deadline = Day(metadata={"description": "§48(3) GenG: annual documents published by this day"})
     warning = fields.Boolean()
     annual = fields.List(fields.Nested(AnnualStatusOut))
 
@@ -132,24 +129,24 @@ class AssembliesOut(Schema):
 
 
 class ConfirmationOut(Schema):
-    membership_id = fields.Integer()
-    member_no = fields.Integer()
+    membership_id = WholeNumber()
+    member_no = WholeNumber()
     name = fields.String()
     confirmed_at = fields.DateTime(allow_none=True)
     confirmed_by = fields.String(allow_none=True)
 
 
 class ConfirmationsOut(Schema):
-    confirmed = fields.Integer(required=True)
-    not_confirmed = fields.Integer(required=True)
+    confirmed = WholeNumber(required=True)
+    not_confirmed = WholeNumber(required=True)
     members = fields.List(fields.Nested(ConfirmationOut), required=True)
 
 
 class ConfirmResultOut(Schema):
-    confirmed_memberships = fields.List(fields.Integer(), required=True)
+    confirmed_memberships = fields.List(WholeNumber(), required=True)
 
 
 class CheckResultOut(Schema):
-    checked = fields.Integer(required=True)
-    changed = fields.List(fields.Integer(), required=True)
-    missing = fields.List(fields.Integer(), required=True)
+    checked = WholeNumber(required=True)
+    changed = fields.List(WholeNumber(), required=True)
+    missing = fields.List(WholeNumber(), required=True)

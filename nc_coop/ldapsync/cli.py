@@ -14,6 +14,8 @@ from typing import IO, TYPE_CHECKING
 
 import click
 
+from nc_coop.web.text import printable
+
 if TYPE_CHECKING:
     from nc_coop.ldapsync.job import SyncReport
     from nc_coop.ldapsync.settings import LdapSettings
@@ -84,9 +86,9 @@ def _print_report(report: SyncReport) -> None:
         for kind in ("users", "groups"):
             for category, names in report.plan.get(kind, {}).items():
                 if names:
-                    click.echo(f"  {kind} {category}: {', '.join(names)}")
+                    click.echo(f"  {kind} {category}: {printable(', '.join(names))}")
     for error in report.errors:
-        click.echo(f"  {error}", err=True)
+        click.echo(f"  {printable(error)}", err=True)
 
 
 @click.group()
@@ -118,7 +120,7 @@ def sync(full: bool, dry_run: bool, force: bool, quiet: bool) -> None:
     code = EXIT_CODES.get(report.status, 1)
     if code:
         reason = report.errors[-1] if report.errors else report.status
-        click.echo(f"nc_coop: LDAP sync {report.status}: {reason}", err=True)
+        click.echo(f"nc_coop: LDAP sync {report.status}: {printable(reason)}", err=True)
         sys.exit(code)
 
 
@@ -141,4 +143,4 @@ def check_user(uid: str) -> None:
         click.echo(f"No user with {settings.attributes.uid}={uid!r} under {settings.user_base}", err=True)
         sys.exit(1)
     for user in users:
-        click.echo(f"{user.dn}  entryUUID={user.entry_uuid}  member_no={user.member_no or '-'}")
+        click.echo(printable(f"{user.dn}  entryUUID={user.entry_uuid}  member_no={user.member_no or '-'}"))

@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import fields
 
 from nc_coop.ldapsync.models import LdapSyncRun
-from nc_coop.web.schema import Schema
+from nc_coop.web.schema import Schema, WholeNumber
 
 
 class StartSchema(Schema):
@@ -19,7 +19,7 @@ class StartSchema(Schema):
 
 
 class RunOut(Schema):
-    id = fields.Integer()
+    id = WholeNumber()
     started_at = fields.DateTime()
     finished_at = fields.DateTime(allow_none=True)
     mode = fields.String(metadata={"enum": ["full", "incremental"]})
@@ -30,7 +30,7 @@ class RunOut(Schema):
                                      "description": "incomplete: the directory cut the read short; new and changed "
                                                     "entries were applied, nothing was disabled"})
     complete = fields.Boolean(metadata={"description": "The directory read ended with result 0 and no paging cookie"})
-    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    counts = fields.Dict(keys=fields.String(), values=WholeNumber())
     errors = fields.List(fields.String())
 
 
@@ -39,8 +39,8 @@ class ActiveOut(Schema):
     full = fields.Boolean()
     dry_run = fields.Boolean()
     phase = fields.String(metadata={"description": "starting, users, groups or write"})
-    done = fields.Integer()
-    total = fields.Integer(allow_none=True)
+    done = WholeNumber()
+    total = WholeNumber(allow_none=True)
 
 
 class RunsOut(Schema):

@@ -10,7 +10,6 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from marshmallow import ValidationError
 
 from nc_coop.appapi.guard import coop_admin_required
 from nc_coop.db import get_db
@@ -18,6 +17,7 @@ from nc_coop.ldapsync.job import run_rows
 from nc_coop.ldapsync.runner import SyncRunner
 from nc_coop.ldapsync.schemas import RunsOut, StartSchema, run_dict
 from nc_coop.ldapsync.settings import ldap_configured, load_ldap_settings
+from nc_coop.web.inputs import json_data
 from nc_coop.web.navigation import see_other
 from nc_coop.web.urls import rel_url_for
 
@@ -84,11 +84,7 @@ def api_runs() -> ResponseReturnValue:
 @bp.post("/api/v1/admin/ldap/runs")
 @coop_admin_required
 def api_start() -> ResponseReturnValue:
-    body = request.get_json(silent=True)
-    try:
-        data = StartSchema().load(body if body is not None else {})
-    except ValidationError as exc:
-        return jsonify({"errors": exc.normalized_messages()}), 422
+    data = json_data(StartSchema())
     problem = _start(full=data["full"], dry_run=data["dry_run"])
     if problem:
         return _error(problem, 409)

@@ -282,7 +282,10 @@ def override_page() -> ResponseReturnValue:
 @coop_admin_required
 def end_override_page(override_id: int) -> ResponseReturnValue:
     session = get_db().session
-    row = end_override(session, actor(), override_id) if override_id <= MAX_ID else None
+    try:
+        row = end_override(session, actor(), override_id) if override_id <= MAX_ID else None
+    except QuotaRuleError as exc:  # removed already (a second click, or another admin)
+        return _overview(_form(), {exc.field: [exc.reason]}, 422, "done")
     if row is None:
         abort(404)
     _queue_for(users_of_override(session, row))
@@ -333,6 +336,8 @@ def decide_page(request_id: int) -> ResponseReturnValue:
     try:
         _decide(row, data)
     except QuotaRuleError as exc:
+        if exc.field == "status":  # decided already: no longer listed, so the message goes on top
+            return _overview(_form(), {exc.field: [exc.reason]}, 422, "done")
         return _overview(_form(), {f"{exc.field}-{request_id}": [exc.reason]}, 422, "decision")
     return see_other(rel_url_for("quota_admin.overview", saved=1))
 
@@ -415,7 +420,10 @@ def api_override() -> ResponseReturnValue:
 def api_end_override(override_id: int) -> ResponseReturnValue:
     json_data(NoFieldsSchema())
     session = get_db().session
-    row = end_override(session, actor(), override_id) if override_id <= MAX_ID else None
+    try:
+        row = end_override(session, actor(), override_id) if override_id <= MAX_ID else None
+    except QuotaRuleError as exc:
+        unprocessable({exc.field: [exc.reason]})
     if row is None:
         abort(404)
     queued = _queue_for(users_of_override(session, row))

@@ -12,6 +12,8 @@ from datetime import date
 
 import click
 
+from nc_coop.web.text import printable
+
 
 def _actor() -> tuple[str, str]:
     try:
@@ -32,12 +34,12 @@ def _print_plan(changes: list, unchanged: int, unmanaged: int, unknown: list[str
 
     for change in changes[:limit]:
         old = format_quota(change.old) if change.old is not None else "not known"
-        click.echo(f"{change.user_id}: {old} -> {format_quota(change.new)} ({change.backend}; {change.reason})")
+        click.echo(printable(f"{change.user_id}: {old} -> {format_quota(change.new)} ({change.backend}; {change.reason})"))
     if len(changes) > limit:
         click.echo(f"... and {len(changes) - limit} more")
     click.echo(f"{len(changes)} change(s), {unchanged} unchanged, {unmanaged} not managed, "
                f"{queued_same} already queued, {len(unknown)} cannot be written"
-               + (f" ({', '.join(unknown[:10])}{', ...' if len(unknown) > 10 else ''})" if unknown else ""))
+               + (printable(f" ({', '.join(unknown[:10])}{', ...' if len(unknown) > 10 else ''})") if unknown else ""))
 
 
 @quota.command("plan")
@@ -87,7 +89,7 @@ def _apply(force: bool) -> int:
                f"{report.not_yet_visible} not yet visible in Nextcloud), {report.failed} queued again, "
                f"{report.refused} refused")
     for error in report.errors:
-        click.echo(f"  {error}", err=True)
+        click.echo(f"  {printable(error)}", err=True)
     return 1 if report.failed or report.refused else 0
 
 

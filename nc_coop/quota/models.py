@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nc_coop.db import Base
@@ -130,7 +130,15 @@ class QuotaRequest(Base):
     """A member's or representative's request for more storage, and the admin's decision."""
 
     __tablename__ = "quota_request"
-    __table_args__ = (Index("ix_quota_request_status", "status", "created_at"),)
+    # One open request per requester and target (migration 0010): the database refuses a second
+    # one that a concurrent request let through the service's check.
+    __table_args__ = (Index("ix_quota_request_status", "status", "created_at"),
+                      Index("uq_quota_request_open_user", "requester", unique=True,
+                            postgresql_where=text("status = 'open' AND scope = 'user'"),
+                            sqlite_where=text("status = 'open' AND scope = 'user'")),
+                      Index("uq_quota_request_open_organisation", "requester", "party_id", unique=True,
+                            postgresql_where=text("status = 'open' AND scope = 'organisation'"),
+                            sqlite_where=text("status = 'open' AND scope = 'organisation'")))
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     requester: Mapped[str] = mapped_column(String(255))  # Nextcloud user id

@@ -7,7 +7,6 @@ not a size is refused at its field with a message that says what is accepted.
 """
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -16,10 +15,9 @@ from marshmallow import ValidationError, fields, validate
 from nc_coop.quota.units import MAX_BYTES, UNLIMITED, QuotaInputError, parse_quota
 from nc_coop.register.schemas import MAX_ID, STORABLE
 from nc_coop.register.statute import PartyKind
-from nc_coop.web.schema import Schema
+from nc_coop.web.schema import Day, Schema, WholeNumber
 
 ID_RANGE = validate.Range(min=1, max=MAX_ID)
-DATE_RANGE = validate.Range(min=date(1900, 1, 1), max=date(2999, 12, 31))
 PARTY_KINDS = [k.value for k in PartyKind]
 MEMBERSHIP_KINDS = ["regular", "investing"]
 FILTERS = ["", "over80", "over", "unlimited", "pending"]
@@ -66,15 +64,15 @@ def _reason(required: bool = True) -> fields.String:
 class OverrideSchema(Schema):
     scope = fields.String(required=True, validate=validate.OneOf(["user", "organisation"]))
     user_id = fields.String(load_default=None, validate=USER_ID, metadata={"description": "scope user: the Nextcloud user"})
-    party_id = fields.Integer(load_default=None, strict=False, validate=ID_RANGE,
+    party_id = WholeNumber(load_default=None, strict=False, validate=ID_RANGE,
                               metadata={"description": "scope organisation: the organisation's party id"})
     amount = Quota(required=True)
     reason = _reason()
-    until = fields.Date(load_default=None, validate=DATE_RANGE, metadata={"description": "The last day it applies"})
+    until = Day(load_default=None, metadata={"description": "The last day it applies"})
 
 
 class AllocationSchema(Schema):
-    party_id = fields.Integer(required=True, strict=False, validate=ID_RANGE)
+    party_id = WholeNumber(required=True, strict=False, validate=ID_RANGE)
     user_id = fields.String(required=True, validate=USER_ID)
     amount = Quota(load_default=None, allow_none=True,
                    metadata={"description": "A fixed amount within the pool; null: back to the equal split"})
@@ -95,7 +93,7 @@ class PolicySchema(Schema):
 
 class RequestSchema(Schema):
     scope = fields.String(load_default="user", validate=validate.OneOf(["user", "organisation"]))
-    party_id = fields.Integer(load_default=None, strict=False, validate=ID_RANGE,
+    party_id = WholeNumber(load_default=None, strict=False, validate=ID_RANGE,
                               metadata={"description": "scope organisation: the organisation you represent"})
     amount = Quota(required=True, metadata={"description": "The quota you ask for"})
     reason = _reason()
@@ -106,7 +104,7 @@ class DecisionSchema(Schema):
     note = _reason(required=False)
     amount = Quota(load_default=None, allow_none=True,
                    metadata={"description": "Approve: grant this instead of the amount asked for"})
-    until = fields.Date(load_default=None, validate=DATE_RANGE)
+    until = Day(load_default=None)
 
 
 class UsersQuerySchema(Schema):
@@ -118,7 +116,7 @@ class UsersQuerySchema(Schema):
 
 class ChangesQuerySchema(Schema):
     status = fields.String(load_default="", validate=validate.OneOf(CHANGE_STATUSES))
-    limit = fields.Integer(load_default=100, strict=False, validate=validate.Range(min=1, max=1000))
+    limit = WholeNumber(load_default=100, strict=False, validate=validate.Range(min=1, max=1000))
 
 
 class NoFieldsSchema(Schema):
@@ -136,23 +134,23 @@ class UsageOut(Schema):
     user_id = fields.String()
     display_name = fields.String(allow_none=True)
     backend = fields.String(allow_none=True, metadata={"description": "ldap or provisioning"})
-    quota = fields.Integer(allow_none=True, metadata={"description": "Bytes; -3 unlimited; null not known"})
+    quota = WholeNumber(allow_none=True, metadata={"description": "Bytes; -3 unlimited; null not known"})
     quota_text = fields.String()
-    used = fields.Integer(allow_none=True, metadata={"description": "Bytes used; null not known"})
+    used = WholeNumber(allow_none=True, metadata={"description": "Bytes used; null not known"})
     used_text = fields.String()
     relative = fields.Float(allow_none=True, metadata={"description": "used / quota (0–1+); null unlimited or unknown"})
-    desired = fields.Integer(allow_none=True, metadata={"description": "What the policy and overrides give; null: "
+    desired = WholeNumber(allow_none=True, metadata={"description": "What the policy and overrides give; null: "
                                                                        "not managed"})
     reason = fields.String(allow_none=True)
-    pending = fields.Integer(allow_none=True, metadata={"description": "A queued change to this quota"})
+    pending = WholeNumber(allow_none=True, metadata={"description": "A queued change to this quota"})
 
 
 class OrganisationUsageOut(Schema):
-    party_id = fields.Integer()
+    party_id = WholeNumber()
     name = fields.String()
-    pool = fields.Integer(allow_none=True)
+    pool = WholeNumber(allow_none=True)
     pool_text = fields.String()
-    used = fields.Integer()
+    used = WholeNumber()
     used_text = fields.String()
     users = fields.List(fields.Nested(UsageOut))
 
@@ -164,20 +162,20 @@ class MyQuotaOut(Schema):
 
 class UsersOut(Schema):
     users = fields.List(fields.Nested(UsageOut))
-    total = fields.Integer()
+    total = WholeNumber()
 
 
 class ChangeOut(Schema):
-    id = fields.Integer()
+    id = WholeNumber()
     user_id = fields.String(attribute="nextcloud_user_id")
     backend = fields.String()
-    old = fields.Integer(attribute="old_amount", allow_none=True)
-    new = fields.Integer(attribute="new_amount")
+    old = WholeNumber(attribute="old_amount", allow_none=True)
+    new = WholeNumber(attribute="new_amount")
     reason = fields.String()
     actor = fields.String()
     created_at = fields.DateTime()
     status = fields.String()
-    attempts = fields.Integer()
+    attempts = WholeNumber()
     next_attempt_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)
     confirmation = fields.String(allow_none=True)
@@ -191,51 +189,51 @@ class ChangesOut(Schema):
 class PlannedChangeOut(Schema):
     user_id = fields.String()
     backend = fields.String()
-    old = fields.Integer(allow_none=True)
-    new = fields.Integer()
+    old = WholeNumber(allow_none=True)
+    new = WholeNumber()
     reason = fields.String()
 
 
 class PlanOut(Schema):
     changes = fields.List(fields.Nested(PlannedChangeOut))
-    unchanged = fields.Integer()
-    unmanaged = fields.Integer()
+    unchanged = WholeNumber()
+    unmanaged = WholeNumber()
     unknown = fields.List(fields.String())
-    already_queued = fields.Integer()
-    queued = fields.List(fields.Integer(), metadata={"description": "Ids of the changes queued (empty for a preview)"})
+    already_queued = WholeNumber()
+    queued = fields.List(WholeNumber(), metadata={"description": "Ids of the changes queued (empty for a preview)"})
 
 
 class QueuedOut(Schema):
-    queued = fields.List(fields.Integer(), metadata={"description": "Ids of the changes queued"})
+    queued = fields.List(WholeNumber(), metadata={"description": "Ids of the changes queued"})
 
 
 class PolicyOut(Schema):
-    base = fields.Dict(keys=fields.String(), values=fields.Integer())
-    per_share = fields.Integer()
-    non_member = fields.Integer(allow_none=True)
-    version = fields.Integer(allow_none=True)
+    base = fields.Dict(keys=fields.String(), values=WholeNumber())
+    per_share = WholeNumber()
+    non_member = WholeNumber(allow_none=True)
+    version = WholeNumber(allow_none=True)
     note = fields.String(allow_none=True)
 
 
 class OverrideOut(Schema):
-    id = fields.Integer()
+    id = WholeNumber()
     scope = fields.String()
     user_id = fields.String(attribute="nextcloud_user_id", allow_none=True)
-    party_id = fields.Integer(allow_none=True)
-    amount = fields.Integer()
+    party_id = WholeNumber(allow_none=True)
+    amount = WholeNumber()
     reason = fields.String()
-    until = fields.Date(allow_none=True)
+    until = Day(allow_none=True)
     created_at = fields.DateTime()
     actor = fields.String()
-    queued = fields.List(fields.Integer())
+    queued = fields.List(WholeNumber())
 
 
 class RequestOut(Schema):
-    id = fields.Integer()
+    id = WholeNumber()
     requester = fields.String()
     scope = fields.String()
-    party_id = fields.Integer(allow_none=True)
-    amount = fields.Integer()
+    party_id = WholeNumber(allow_none=True)
+    amount = WholeNumber()
     reason = fields.String()
     created_at = fields.DateTime()
     status = fields.String()
@@ -251,5 +249,5 @@ class RequestsOut(Schema):
 
 class ApplyStateOut(Schema):
     active = fields.Dict(allow_none=True, metadata={"description": "The run in progress: started_at, done, total"})
-    open = fields.Integer(metadata={"description": "Changes queued or being applied"})
+    open = WholeNumber(metadata={"description": "Changes queued or being applied"})
     last = fields.Dict(allow_none=True, metadata={"description": "The last run's counts"})

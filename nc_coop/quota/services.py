@@ -12,12 +12,14 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from nc_coop.audit.chain import record
+from nc_coop.audit.chain import lock_chain, record
 from nc_coop.ldapsync.models import LdapOrgUser
 from nc_coop.quota.facts import (
     Facts,
@@ -47,6 +49,7 @@ from nc_coop.register.models import Account, Party
 from nc_coop.register.representatives import inactive_representative_accounts
 
 OPEN, APPROVED, REJECTED = "open", "approved", "rejected"
+Locked = TypeVar("Locked", QuotaOverride, QuotaRequest)
 
 
 @dataclass(frozen=True)
@@ -176,10 +179,23 @@ def set_override(session: Session, actor: Actor, *, scope: str, amount: int, rea
     return row
 
 
+def _locked(session: Session, model: type[Locked], row_id: int) -> Locked | None:
+    """The row re-read under the writers' lock, for a check-then-act that must happen once: the
+    audit chain's lock (SQLite: the database write lock), then on PostgreSQL a row lock; the same
+    order as the register's bookings. A second caller waits for the first to commit and then sees
+    its outcome."""
+    lock_chain(session)
+    return session.scalars(select(model).where(model.id == row_id).with_for_update()
+                           .execution_options(populate_existing=True)).one_or_none()
+
+
 def end_override(session: Session, actor: Actor, override_id: int) -> QuotaOverride | None:
-    row = session.get(QuotaOverride, override_id)
-    if row is None or row.ended_at is not None:
+    """End a running override (None: there is no such override). Ending one twice is refused."""
+    row = _locked(session, QuotaOverride, override_id)
+    if row is None:
         return None
+    if row.ended_at is not None:
+        raise QuotaRuleError("override_id", _l("this override has been removed already"))
     row.ended_at, row.ended_by = now(), actor.user_id
     record(session, actor=actor.user_id, action="quota.override_ended", entity="quota_override",
            entity_id=str(row.id), request_id=actor.request_id)
@@ -254,6 +270,9 @@ def create_request(session: Session, actor: Actor, *, scope: str, amount: int, r
     (the caller checks that). One open request per requester and target at a time."""
     if amount != UNLIMITED and amount <= 0:
         raise QuotaRuleError("amount", _l("must be more than nothing"))
+    # The writers' lock before the check (SQLite: the write lock, which the savepoint below also
+    # needs: released outside a transaction, it would commit). The index is the database's guard.
+    lock_chain(session)
     duplicate = session.scalar(select(QuotaRequest.id).where(
         QuotaRequest.requester == actor.user_id, QuotaRequest.scope == scope, QuotaRequest.status == OPEN,
         (QuotaRequest.party_id == party_id) if party_id is not None else QuotaRequest.party_id.is_(None)))
@@ -261,8 +280,13 @@ def create_request(session: Session, actor: Actor, *, scope: str, amount: int, r
         raise QuotaRuleError("amount", _l("you have an open request for this already; wait for the decision"))
     row = QuotaRequest(requester=actor.user_id, scope=scope, party_id=party_id if scope == "organisation" else None,
                        amount=amount, reason=reason, created_at=now(), status=OPEN)
-    session.add(row)
-    session.flush()
+    try:
+        # A writer that does not take the lock can still pass the check; the partial unique
+        # indexes (migration 0010) refuse its twin. The savepoint keeps the transaction usable.
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        raise QuotaRuleError("amount", _l("you have an open request for this already; wait for the decision")) from None
     record(session, actor=actor.user_id, action="quota.request_created", entity="quota_request",
            entity_id=str(row.id), diff={"scope": scope, "party_id": row.party_id, "amount": amount},
            request_id=actor.request_id)
@@ -271,8 +295,9 @@ def create_request(session: Session, actor: Actor, *, scope: str, amount: int, r
 
 def decide_request(session: Session, actor: Actor, request_row: QuotaRequest, *, approve: bool, note: str,
                    until: date | None = None, amount: int | None = None) -> QuotaOverride | None:
-    """Approve (an override of the requested or a corrected amount) or reject an open request."""
-    if request_row.status != OPEN:
+    """Approve (an override of the requested or a corrected amount) or reject an open request.
+    ``request_row`` is re-read under the lock: of two decisions at once, the second is refused."""
+    if _locked(session, QuotaRequest, request_row.id) is None or request_row.status != OPEN:
         raise QuotaRuleError("status", _l("this request has been decided already"))
     override = None
     if approve:

@@ -168,7 +168,7 @@ def api_members() -> ResponseReturnValue:
 @bp.post("/api/v1/admin/members")
 @coop_admin_required
 def api_admit() -> ResponseReturnValue:
-    data = json_data(AdmitSchema(), strict=True)
+    data = json_data(AdmitSchema())
     try:
         membership = admit_from_form(get_db().session, _actor(), data)
     except RuleViolation as exc:
@@ -188,7 +188,7 @@ def api_member(membership_id: int) -> ResponseReturnValue:
 @coop_admin_required
 def api_book(membership_id: int) -> ResponseReturnValue:
     _membership_or_404(membership_id)
-    data = json_data(BookingSchema(), strict=True)
+    data = json_data(BookingSchema())
     try:
         result = apply_booking(get_db().session, _actor(), membership_id, data)
     except RuleViolation as exc:
@@ -218,7 +218,7 @@ def api_end_representation(membership_id: int) -> ResponseReturnValue:
 
 def _api_representation_change(membership_id: int, *, ending: bool) -> ResponseReturnValue:
     membership = _membership_or_404(membership_id)
-    data = json_data(EndRepresentationSchema() if ending else AppointSchema(), strict=True)
+    data = json_data(EndRepresentationSchema() if ending else AppointSchema())
     try:
         _representation_change(membership, data, ending)
     except RuleViolation as exc:

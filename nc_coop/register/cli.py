@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from nc_coop.web.text import printable, printable_stream
+
 if TYPE_CHECKING:
     from nc_coop.register.services import Actor
 
@@ -57,7 +59,7 @@ def import_command(csv_file: Path, dry_run: bool) -> None:
                 result = import_members(session, actor, stream, dry_run=dry_run, source_name=csv_file.name)
         except ImportErrors as exc:
             for error in exc.errors:
-                click.echo(str(error), err=True)
+                click.echo(printable(error), err=True)
             click.echo(f"{len(exc.errors)} error(s); nothing was imported.", err=True)
             sys.exit(1)
     numbers = result.member_numbers
@@ -85,6 +87,10 @@ def export_list(reference: datetime | None, fmt: str, output: Path | None) -> No
     from nc_coop.db import get_db  # noqa: PLC0415
     from nc_coop.register.exports import member_list_csv, member_list_pdf  # noqa: PLC0415
 
+    if output is None and fmt == "pdf" and click.get_binary_stream("stdout").isatty():
+        # A PDF is binary: on a terminal its bytes would be read as control sequences.
+        click.echo("nc_coop: a PDF is not written to a terminal; use --output FILE or redirect it.", err=True)
+        sys.exit(2)
     actor = _actor()
     with _app_context() as app:
         on = reference.date() if reference else coop_today()
@@ -101,15 +107,18 @@ def export_list(reference: datetime | None, fmt: str, output: Path | None) -> No
                 session, on, dates=Dates("de", coop_zone()),
                 cooperative=app.config["NC_COOP_SETTINGS"].letterhead.name)
             if output is None:
-                _write_stream(chunks)
+                _write_stream(chunks, fmt)
             else:
                 _write_file(chunks, output)
     if output is not None:
         click.echo(f"Member list as of {on.strftime('%d.%m.%Y')} written to {output}", err=True)
 
 
-def _write_stream(chunks: Iterator[bytes]) -> None:
+def _write_stream(chunks: Iterator[bytes], fmt: str) -> None:
     stream = click.get_binary_stream("stdout")
+    if stream.isatty() and fmt == "csv":
+        # A terminal interprets control bytes (ESC sequences, bidi overrides in a stored name).
+        chunks = printable_stream(chunks)
     for chunk in chunks:
         stream.write(chunk)
     stream.flush()
@@ -194,7 +203,7 @@ def statute_list() -> None:
     with _app_context(), get_db().transaction() as session:
         for row in session.scalars(select(StatuteVersionRow).order_by(StatuteVersionRow.registered_at)):
             click.echo(f"{row.version}\tadopted {row.adopted_at.isoformat()}\tin force from "
-                       f"{row.registered_at.isoformat()}\t{row.document_ref or ''}")
+                       f"{row.registered_at.isoformat()}\t{printable(row.document_ref or '')}")
 
 
 @statute.command("show")

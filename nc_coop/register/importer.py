@@ -56,7 +56,8 @@ from nc_coop.register.models import Account, Membership, Party
 from nc_coop.register.rules import RuleViolation
 from nc_coop.register.services import Actor
 from nc_coop.register.statute import PartyKind
-from nc_coop.web.schema import Schema
+from nc_coop.web.schema import DAY_RANGE, Schema, WholeNumber
+from nc_coop.web.text import ADDRESS, NAME
 
 COLUMNS = ("member_no", "kind", "family_name", "given_names", "legal_name", "postal_address", "email",
            "admitted_on", "shares", "capital_eur", "membership_kind", "nextcloud_user")
@@ -130,15 +131,15 @@ class MemberRowSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    member_no = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2_000_000_000))
+    member_no = WholeNumber(load_default=None, validate=validate.Range(min=1, max=2_000_000_000))
     kind = fields.String(required=True, validate=validate.OneOf([k.value for k in PartyKind]))
-    family_name = fields.String(load_default=None, validate=validate.Length(max=255))
-    given_names = fields.String(load_default=None, validate=validate.Length(max=255))
-    legal_name = fields.String(load_default=None, validate=validate.Length(max=255))
-    postal_address = fields.String(required=True, validate=validate.Length(min=5, max=1000))
+    family_name = fields.String(load_default=None, validate=[validate.Length(max=255), NAME])
+    given_names = fields.String(load_default=None, validate=[validate.Length(max=255), NAME])
+    legal_name = fields.String(load_default=None, validate=[validate.Length(max=255), NAME])
+    postal_address = fields.String(required=True, validate=[validate.Length(min=5, max=1000), ADDRESS])
     email = fields.Email(load_default=None, validate=validate.Length(max=255))
-    admitted_on = FlexibleDate(required=True)
-    shares = fields.Integer(required=True, validate=validate.Range(min=1, max=1_000_000))
+    admitted_on = FlexibleDate(required=True, validate=DAY_RANGE)
+    shares = WholeNumber(required=True, validate=validate.Range(min=1, max=1_000_000))
     capital_eur = EuroCents(load_default=0)
     membership_kind = fields.String(load_default="regular", validate=validate.OneOf(["regular", "investing"]))
     nextcloud_user = fields.String(load_default=None, validate=[

@@ -13,7 +13,8 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from nc_coop.register.representatives import ROLES
 from nc_coop.register.statute import PartyKind
 from nc_coop.register.status import Status
-from nc_coop.web.schema import Schema
+from nc_coop.web.schema import Day, Schema, WholeNumber
+from nc_coop.web.text import ADDRESS, NAME
 
 PARTY_KINDS = [k.value for k in PartyKind]
 REPRESENTATIVE_ROLES = list(ROLES)
@@ -44,15 +45,15 @@ def parse_euro_cents(text: str) -> int:
 
 class AdmitSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(PARTY_KINDS))
-    family_name = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
-    given_names = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
-    legal_name = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
-    postal_address = fields.String(required=True, validate=[validate.Length(min=5, max=1000), STORABLE])
+    family_name = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE, NAME])
+    given_names = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE, NAME])
+    legal_name = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE, NAME])
+    postal_address = fields.String(required=True, validate=[validate.Length(min=5, max=1000), STORABLE, ADDRESS])
     email = fields.Email(load_default=None, validate=STORABLE)
-    register_court = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
-    register_no = fields.String(load_default=None, validate=[validate.Length(max=100), STORABLE])
-    admitted_on = fields.Date(required=True)
-    shares = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=100_000))
+    register_court = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE, NAME])
+    register_no = fields.String(load_default=None, validate=[validate.Length(max=100), STORABLE, NAME])
+    admitted_on = Day(required=True)
+    shares = WholeNumber(required=True, strict=False, validate=validate.Range(min=1, max=100_000))
     membership_kind = fields.String(load_default="regular", validate=validate.OneOf(["regular", "investing"]))
     nextcloud_user = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
     basis_document = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
@@ -70,14 +71,14 @@ class BookingSchema(Schema):
     """One booking on a membership; which fields are needed depends on ``type``."""
 
     type = fields.String(required=True, validate=validate.OneOf(BOOKING_TYPES))
-    date = fields.Date(required=True)
-    shares = fields.Integer(load_default=None, validate=validate.Range(min=0, max=100_000))
-    amount_cents = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=0, max=10**12))
-    to_member_no = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_MEMBER_NO))
+    date = Day(required=True)
+    shares = WholeNumber(load_default=None, validate=validate.Range(min=0, max=100_000))
+    amount_cents = WholeNumber(load_default=None, strict=True, validate=validate.Range(min=0, max=10**12))
+    to_member_no = WholeNumber(load_default=None, validate=validate.Range(min=1, max=MAX_MEMBER_NO))
     ledger = fields.String(load_default=None, validate=validate.OneOf(["shares", "capital"]))
-    entry_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+    entry_id = WholeNumber(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     reason = fields.String(load_default="", validate=[validate.Length(max=500), STORABLE])
-    decided_on = fields.Date(load_default=None)  # exclusion: the board's decision; ``date`` is the dispatch
+    decided_on = Day(load_default=None)  # exclusion: the board's decision; ``date`` is the dispatch
     reference = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
     basis_document = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
 
@@ -96,57 +97,57 @@ class BookingSchema(Schema):
 
 class SearchSchema(Schema):
     q = fields.String(load_default="", validate=[validate.Length(max=200), STORABLE])
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_MEMBER_NO))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    offset = WholeNumber(load_default=0, validate=validate.Range(min=0, max=MAX_MEMBER_NO))
+    limit = WholeNumber(load_default=50, validate=validate.Range(min=1, max=500))
 
 
 # Output schemas: their validators never run (dump), but name the values the OpenAPI document allows.
 class BookingOut(Schema):
     ledger = fields.String(validate=validate.OneOf(["shares", "capital"]))
-    id = fields.Integer()
+    id = WholeNumber()
     kind = fields.String()
-    amount = fields.Integer(metadata={"description": "shares, or cents for the capital ledger"})
-    effective_date = fields.Date()
+    amount = WholeNumber(metadata={"description": "shares, or cents for the capital ledger"})
+    effective_date = Day()
     recorded_at = fields.String()
     reference = fields.String(allow_none=True)
-    reverses_id = fields.Integer(allow_none=True)
+    reverses_id = WholeNumber(allow_none=True)
     basis_document = fields.String(allow_none=True, metadata={
         "description": "the letter, resolution or contract the booking rests on"})
 
 
 class NoticeOut(Schema):
     scope = fields.String(validate=validate.OneOf(["all", "partial"]))
-    shares = fields.Integer()
-    received_on = fields.Date()
-    effective_date = fields.Date()
-    settlement_due = fields.Date()
+    shares = WholeNumber()
+    received_on = Day()
+    effective_date = Day()
+    settlement_due = Day()
 
 
 class MemberOverviewOut(Schema):
-    membership_id = fields.Integer()
-    member_no = fields.Integer()
+    membership_id = WholeNumber()
+    member_no = WholeNumber()
     name = fields.String()
     party_kind = fields.String(validate=validate.OneOf(PARTY_KINDS))
     kind = fields.String(validate=validate.OneOf(["regular", "investing"]))
-    member_since = fields.Date()
+    member_since = Day()
     status = fields.String(validate=validate.OneOf([s.value for s in Status]))
-    exit_on = fields.Date(allow_none=True)
-    shares = fields.Integer()
-    mandatory_shares = fields.Integer()
-    further_shares = fields.Integer()
-    nominal_cents = fields.Integer()
-    capital_cents = fields.Integer()
-    outstanding_cents = fields.Integer()
+    exit_on = Day(allow_none=True)
+    shares = WholeNumber()
+    mandatory_shares = WholeNumber()
+    further_shares = WholeNumber()
+    nominal_cents = WholeNumber()
+    capital_cents = WholeNumber()
+    outstanding_cents = WholeNumber()
     notices = fields.List(fields.Nested(NoticeOut))
     bookings = fields.List(fields.Nested(BookingOut))
 
 
 class SearchHitOut(Schema):
-    membership_id = fields.Integer()
-    member_no = fields.Integer()
+    membership_id = WholeNumber()
+    member_no = WholeNumber()
     name = fields.String()
     party_kind = fields.String(validate=validate.OneOf(PARTY_KINDS))
-    member_since = fields.Date()
+    member_since = Day()
 
 
 class MembershipsOut(Schema):
@@ -154,31 +155,31 @@ class MembershipsOut(Schema):
 
 
 class SearchResultOut(Schema):
-    total = fields.Integer(metadata={"description": "hits in all, of which ``members`` is one page"})
+    total = WholeNumber(metadata={"description": "hits in all, of which ``members`` is one page"})
     members = fields.List(fields.Nested(SearchHitOut))
 
 
 class BookingResultOut(Schema):
     """What a booking created; which keys are present depends on the booking's type."""
 
-    share_entry_id = fields.Integer(metadata={"description": "subscribe"})
-    capital_entry_id = fields.Integer(metadata={"description": "deposit, payout, profit_credit, loss_write_off"})
-    notice_id = fields.Integer(metadata={"description": "notice (with effective_date and settlement_due)"})
-    effective_date = fields.Date()
-    settlement_due = fields.Date()
+    share_entry_id = WholeNumber(metadata={"description": "subscribe"})
+    capital_entry_id = WholeNumber(metadata={"description": "deposit, payout, profit_credit, loss_write_off"})
+    notice_id = WholeNumber(metadata={"description": "notice (with effective_date and settlement_due)"})
+    effective_date = Day()
+    settlement_due = Day()
     transfer_id = fields.String(metadata={"description": "transfer"})
-    reversal_ids = fields.List(fields.Integer(), metadata={"description": "reversal"})
-    event_id = fields.Integer(metadata={"description": "exclusion, death (with exit_on)"})
-    exit_on = fields.Date()
+    reversal_ids = fields.List(WholeNumber(), metadata={"description": "reversal"})
+    event_id = WholeNumber(metadata={"description": "exclusion, death (with exit_on)"})
+    exit_on = Day()
 
 
 class SettlementOut(Schema):
-    membership_id = fields.Integer()
-    member_no = fields.Integer()
+    membership_id = WholeNumber()
+    member_no = WholeNumber()
     name = fields.String()
-    exit_on = fields.Date()
-    due_on = fields.Date()
-    balance_cents = fields.Integer(metadata={"description": "to be paid out"})
+    exit_on = Day()
+    due_on = Day()
+    balance_cents = WholeNumber(metadata={"description": "to be paid out"})
     overdue = fields.Boolean()
     scope = fields.String(validate=validate.OneOf(["exit", "partial"]), metadata={
         "description": "exit: the membership ended (exit_on); partial: shares ended by a partial notice "
@@ -194,10 +195,10 @@ class AppointSchema(Schema):
     new one by name."""
 
     role = fields.String(required=True, validate=validate.OneOf(REPRESENTATIVE_ROLES))
-    effective_date = fields.Date(required=True)
-    person_party_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
-    given_names = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
-    family_name = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
+    effective_date = Day(required=True)
+    person_party_id = WholeNumber(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+    given_names = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE, NAME])
+    family_name = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE, NAME])
     email = fields.Email(load_default=None, validate=STORABLE)
     nextcloud_user = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
     basis_document = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
@@ -209,18 +210,18 @@ class AppointSchema(Schema):
 
 
 class EndRepresentationSchema(Schema):
-    person_party_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    person_party_id = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_ID))
     role = fields.String(required=True, validate=validate.OneOf(REPRESENTATIVE_ROLES))
-    effective_date = fields.Date(required=True, metadata={"description": "the last day of the appointment"})
+    effective_date = Day(required=True, metadata={"description": "the last day of the appointment"})
     basis_document = fields.String(load_default=None, validate=[validate.Length(max=255), STORABLE])
 
 
 class RepresentativeOut(Schema):
-    person_party_id = fields.Integer()
+    person_party_id = WholeNumber()
     name = fields.String()
     role = fields.String(validate=validate.OneOf(REPRESENTATIVE_ROLES))
-    since = fields.Date()
-    until = fields.Date(allow_none=True, metadata={"description": "last day; null while the appointment runs"})
+    since = Day()
+    until = Day(allow_none=True, metadata={"description": "last day; null while the appointment runs"})
     nextcloud_user = fields.String(allow_none=True)
 
 

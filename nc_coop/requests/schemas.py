@@ -3,7 +3,6 @@
 """Input and output schemas of member requests (marshmallow); views validate here."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -12,25 +11,14 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from nc_coop.register.schemas import MAX_ID, MAX_MEMBER_NO, PARTY_KINDS, REPRESENTATIVE_ROLES, STORABLE
 from nc_coop.register.statute import PartyKind
 from nc_coop.requests.rules import Kind, Status
-from nc_coop.web.schema import Schema
+from nc_coop.web.schema import Day, Schema, WholeNumber
+from nc_coop.web.text import ADDRESS, NAME
 
 ACK_KEYS = ["statute", "payment", "nachschuss", "entrance_fee", "notice_period"]
 KINDS = [k.value for k in Kind]
 STATUSES = [s.value for s in Status]
 MAX_SHARES = 100_000
 MAX_CENTS = 10**12
-
-
-class WholeNumber(fields.Integer):
-    """A whole number: from JSON a number without a fraction (2, not 2.7 or true), from a form
-    its digits ("2", not "2.7"). A fraction is refused at the field, never cut off."""
-
-    def _validated(self, value: Any) -> int:
-        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-            raise self.make_error("invalid")
-        if isinstance(value, str) and not re.fullmatch(r"[+-]?[0-9]+", value.strip()):
-            raise self.make_error("invalid")
-        return super()._validated(value)
 
 
 # A Nextcloud login: letters, digits and _ . @ - ' and spaces (the characters Nextcloud allows).
@@ -41,17 +29,22 @@ def _text(max_length: int, **kwargs: Any) -> fields.String:
     return fields.String(validate=[validate.Length(max=max_length), STORABLE], **kwargs)
 
 
+def _name(max_length: int, **kwargs: Any) -> fields.String:
+    """A name (or register court/number): one line, no control or bidi characters."""
+    return fields.String(validate=[validate.Length(max=max_length), STORABLE, NAME], **kwargs)
+
+
 class JoinSchema(Schema):
     """A Beitrittserklärung: who joins, with how many shares, and the §15a statements ticked."""
 
     kind = fields.String(required=True, validate=validate.OneOf(PARTY_KINDS))
-    family_name = _text(255, load_default=None)
-    given_names = _text(255, load_default=None)
-    legal_name = _text(255, load_default=None)
-    postal_address = fields.String(required=True, validate=[validate.Length(min=5, max=1000), STORABLE])
+    family_name = _name(255, load_default=None)
+    given_names = _name(255, load_default=None)
+    legal_name = _name(255, load_default=None)
+    postal_address = fields.String(required=True, validate=[validate.Length(min=5, max=1000), STORABLE, ADDRESS])
     email = fields.Email(required=True, validate=[validate.Length(max=255), STORABLE])
-    register_court = _text(255, load_default=None)
-    register_no = _text(100, load_default=None)
+    register_court = _name(255, load_default=None)
+    register_no = _name(100, load_default=None)
     shares = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_SHARES))
     acknowledged = fields.List(fields.String(validate=validate.OneOf(ACK_KEYS)), load_default=list,
                                validate=validate.Length(max=len(ACK_KEYS)))
@@ -101,9 +94,9 @@ class MemberAppointSchema(Schema):
     existing person is the board's), from today on (see rules.check_representation_date)."""
 
     role = fields.String(required=True, validate=validate.OneOf(REPRESENTATIVE_ROLES))
-    effective_date = fields.Date(required=True)
-    given_names = _text(255, load_default=None)
-    family_name = fields.String(required=True, validate=[validate.Length(min=1, max=255), STORABLE])
+    effective_date = Day(required=True)
+    given_names = _name(255, load_default=None)
+    family_name = fields.String(required=True, validate=[validate.Length(min=1, max=255), STORABLE, NAME])
     email = fields.Email(load_default=None, validate=[validate.Length(max=255), STORABLE])
     nextcloud_user = fields.String(load_default=None, validate=[validate.Length(max=64), NEXTCLOUD_USER])
     basis_document = _text(255, load_default=None)
@@ -115,13 +108,13 @@ class ConsentSchema(Schema):
 
 class ContactSchema(Schema):
     membership_id = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_ID))
-    postal_address = fields.String(required=True, validate=[validate.Length(min=5, max=1000), STORABLE])
+    postal_address = fields.String(required=True, validate=[validate.Length(min=5, max=1000), STORABLE, ADDRESS])
     email = fields.Email(load_default=None, validate=[validate.Length(max=255), STORABLE])
 
 
 class DecisionSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
-    date = fields.Date(load_default=None, metadata={
+    date = Day(load_default=None, metadata={
         "description": "admission or confirmation date; default today; not before receipt, not in the future"})
     reason = _text(2000, load_default=None, metadata={"description": "required to reject: told to the member"})
 
@@ -144,23 +137,23 @@ class EmptySchema(Schema):
 # --- Output ----------------------------------------------------------------------------------------
 
 class RequestOut(Schema):
-    id = fields.Integer()
+    id = WholeNumber()
     kind = fields.String(validate=validate.OneOf(KINDS))
     status = fields.String(validate=validate.OneOf(STATUSES))
-    membership_id = fields.Integer(allow_none=True)
-    member_no = fields.Integer(allow_none=True)
-    counterpart_member_no = fields.Integer(allow_none=True, metadata={"description": "§76: the receiving member"})
-    shares = fields.Integer(allow_none=True)
-    amount_cents = fields.Integer(allow_none=True)
+    membership_id = WholeNumber(allow_none=True)
+    member_no = WholeNumber(allow_none=True)
+    counterpart_member_no = WholeNumber(allow_none=True, metadata={"description": "§76: the receiving member"})
+    shares = WholeNumber(allow_none=True)
+    amount_cents = WholeNumber(allow_none=True)
     scope = fields.String(allow_none=True, validate=validate.OneOf(["all", "partial"]))
-    statute_version = fields.Integer(allow_none=True, metadata={"description": "the version shown when declaring"})
+    statute_version = WholeNumber(allow_none=True, metadata={"description": "the version shown when declaring"})
     submitted_at = fields.DateTime()
-    received_on = fields.Date(metadata={"description": "Zugang"})
+    received_on = Day(metadata={"description": "Zugang"})
     needs_review = fields.Boolean(metadata={"description": "sent after hours on the last day of the period"})
-    effective_date = fields.Date(allow_none=True)
-    settlement_due = fields.Date(allow_none=True)
+    effective_date = Day(allow_none=True)
+    settlement_due = Day(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
-    decided_on = fields.Date(allow_none=True)
+    decided_on = Day(allow_none=True)
     reason = fields.String(allow_none=True)
     notified_at = fields.DateTime(allow_none=True)
     purged = fields.Boolean(metadata={"description": "a rejected application's personal data was deleted"})
@@ -184,11 +177,11 @@ class AdminRequestsOut(Schema):
 
 class NoticePreviewOut(Schema):
     scope = fields.String(validate=validate.OneOf(["all", "partial"]))
-    shares = fields.Integer()
-    received_on = fields.Date()
-    effective_date = fields.Date()
-    settlement_due = fields.Date()
-    deadline = fields.Date(metadata={"description": "the last receipt day for this effective date"})
+    shares = WholeNumber()
+    received_on = Day()
+    effective_date = Day()
+    settlement_due = Day()
+    deadline = Day(metadata={"description": "the last receipt day for this effective date"})
 
 
 class DataExportOut(Schema):

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from nc_coop.web import csrf
+from nc_coop.web.text import printable
 
 log = logging.getLogger("nc_coop.access")
 
@@ -57,8 +58,10 @@ def _headers_and_log(response: Response) -> Response:
     response.headers.setdefault("Referrer-Policy", "same-origin")
     elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
     # Path only: no query string, no header. The user id and Nextcloud's request id correlate.
-    log.info("%s %s %s user=%s rid=%s %.1fms", request.method, request.path, response.status_code,
-             g.get("user_id", "-") or "-", g.get("request_id", "-"), elapsed)
+    # All three come from the request (the path URL-decoded): escaped, so a newline in them cannot
+    # start a forged log line, and nothing is dropped.
+    log.info("%s %s %s user=%s rid=%s %.1fms", request.method, printable(request.path), response.status_code,
+             printable(g.get("user_id", "-") or "-"), printable(g.get("request_id", "-")), elapsed)
     return response
 
 
@@ -67,12 +70,12 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or best == "application/json"
 
 
-def _error_response(code: int) -> Response | tuple[str, int]:
+def _error_response(code: int, message: str | None = None) -> Response | tuple[str, int]:
     if code == 401:  # generic on purpose: says nothing about what was wrong
         response = jsonify({"error": "Unauthorized"})
         response.status_code = 401
         return response
-    text = str(ERROR_TEXT.get(code, _l("Error")))
+    text = message or str(ERROR_TEXT.get(code, _l("Error")))
     if _wants_json() or request.endpoint in ("appapi.init", "appapi.enabled") or "user_id" not in g:
         response = jsonify({"error": text})
         response.status_code = code
@@ -84,6 +87,8 @@ def _error_response(code: int) -> Response | tuple[str, int]:
 def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
     if exc.response is not None:  # abort(response): the view already built the answer
         return exc.response
+    if isinstance(exc, csrf.FormExpired):
+        return _error_response(403, str(csrf.EXPIRED_TEXT))
     return _error_response(exc.code or 500)
 
 

@@ -32,8 +32,9 @@ The JSON API of nc_coop. Nextcloud's AppAPI proxy serves it below
 
 Every request carries the headers AppAPI's proxy adds (`AUTHORIZATION-APP-API`, `EX-APP-ID`,
 `EX-APP-VERSION`); a request without them, or with a wrong secret or app id, is answered 401.
-A state-changing request (POST) must also carry `X-CSRF-Token`, the token the app's pages hold
-for the user; without it, or from another origin, it is answered 403. Responses are never cached.
+A state-changing request (POST) must also carry `X-CSRF-Token`, a token the app's pages hold
+for the user (each page a fresh one, valid for 8 hours); without a valid one, or from another
+origin, it is answered 403. Responses are never cached.
 """
 
 
@@ -52,6 +53,8 @@ def _error(description: str) -> dict[str, Any]:
 
 # Status code -> the shared response component that documents it.
 STANDARD_RESPONSES: dict[int, tuple[str, dict[str, Any]]] = {
+    400: ("BadRequest", _error("The request body is not valid JSON (or nested too deeply to read); nothing was "
+                               "written")),
     401: ("Unauthorized", _error("The AppAPI headers are missing or wrong, or no user is named")),
     403: ("Forbidden", _error("Not allowed for this user, or (POST) no valid X-CSRF-Token / a foreign Origin")),
     404: ("NotFound", _error("No such resource, or not one this user may see")),
@@ -108,7 +111,13 @@ def build_document(version: str, describers: Iterable[Describer]) -> dict[str, A
     }})
     for describe in describers:
         describe(spec)
-    return spec.to_dict()
+    document = spec.to_dict()
+    # Every POST reads its body as JSON (none counts as {}), so every one may answer 400.
+    for operations in document["paths"].values():
+        post = operations.get("post")
+        if post is not None and "400" not in post["responses"]:
+            post["responses"] = {"400": {"$ref": "#/components/responses/BadRequest"}, **post["responses"]}
+    return document
 
 
 def init_app(app: Flask, describers: Iterable[Describer]) -> None:

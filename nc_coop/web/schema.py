@@ -8,17 +8,23 @@ class is defined, long before anyone's language is known. So they are translated
 instead: ``Schema.handle_error`` replaces each built-in message, recognised by its English
 template, with the catalogue's text in the current locale. Messages the app raises itself are
 translated already and pass through unchanged.
+
+It also holds the two input fields every schema uses for its numbers and days (a test checks
+that): ``WholeNumber`` and ``Day``, so that one rule, not a copy per schema, says what input is.
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date, datetime
 from typing import Any
 
 import marshmallow
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields, validate
 
 # marshmallow 4's messages as written in marshmallow/fields.py, validate.py and schema.py.
 _FIXED: dict[str, LazyString] = {
@@ -116,3 +122,64 @@ class Schema(marshmallow.Schema):
     def handle_error(self, error: ValidationError, data: Any, *, many: bool, **kwargs: Any) -> None:
         raise ValidationError(translate_messages(error.messages), error.field_name, data=error.data,
                               valid_data=error.valid_data)
+
+
+# --- The shared input fields ---------------------------------------------------------------------
+
+_JSON_INPUT: ContextVar[bool] = ContextVar("nc_coop_json_input", default=False)
+
+
+@contextmanager
+def json_input() -> Iterator[None]:
+    """Loading a JSON body: numbers must then be JSON numbers (forms and query strings send text)."""
+    token = _JSON_INPUT.set(True)
+    try:
+        yield
+    finally:
+        _JSON_INPUT.reset(token)
+
+
+class WholeNumber(fields.Integer):
+    """A whole number: from JSON a JSON integer (2; not "2", 2.0 or true), from a form or a query
+    string its digits ("2"; not "2.7"). A fraction is refused at the field, never cut off."""
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, bool) or (_JSON_INPUT.get() and not isinstance(value, int)):
+            raise self.make_error("invalid")
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid")
+        if isinstance(value, str) and not re.fullmatch(r"[+-]?[0-9]+", value.strip()):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+# Every day the app accepts, in any field: far enough back for old registers, and far enough from
+# date.max that no period added to it (notice periods, settlement, month ends) can overflow.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+DAY_RANGE = validate.Range(min=FIRST_DAY, max=LAST_DAY,
+                           error=_l("Must be a day from %(min)s to %(max)s.", min=FIRST_DAY.isoformat(),
+                                    max=LAST_DAY.isoformat()))
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+
+
+class Day(fields.Date):
+    """A day written YYYY-MM-DD (not "20250101" or "2025-W01-1", which Python's parser also
+    takes), within ``DAY_RANGE``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["validate"] = [DAY_RANGE, *_as_list(kwargs.get("validate"))]
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value  # from Python callers; JSON and forms always send text
+        if not isinstance(value, str) or not _ISO_DAY.match(value):
+            raise ValidationError(str(_l("Not a valid date; write YYYY-MM-DD.")))
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _as_list(validators: Any) -> list[Any]:
+    if validators is None:
+        return []
+    return list(validators) if isinstance(validators, (list, tuple)) else [validators]

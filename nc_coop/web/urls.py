@@ -11,6 +11,32 @@ import posixpath
 from typing import Any
 
 from flask import request, url_for
+from werkzeug.routing import IntegerConverter, Map
+
+# The largest id the database holds (BIGINT); the same bound the schemas put on ids.
+MAX_URL_INT = 2**63 - 1
+
+
+def _at_most(limit: int) -> str:
+    """A regular expression for the decimal numbers 0..``limit`` (leading zeros allowed)."""
+    digits = str(limit)
+    shorter = f"[0-9]{{1,{len(digits) - 1}}}"
+    # The same length: equal to ``limit`` up to position i, smaller there, anything after.
+    same = [f"{digits[:i]}[0-{int(d) - 1}][0-9]{{{len(digits) - i - 1}}}" for i, d in enumerate(digits) if d != "0"]
+    return "0*(?:" + "|".join([shorter, *same, digits]) + ")"
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` in every route: ASCII digits up to the database's BIGINT. A larger number
+    matches no route, so it is a 404 (for any method) instead of a query the database refuses
+    (a 500). The bound is in the pattern: a value refused after matching would make werkzeug
+    answer 405 when the path has a route for another method."""
+
+    regex = _at_most(MAX_URL_INT)
+
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002 - werkzeug's names
+                 max: int | None = MAX_URL_INT, signed: bool = False) -> None:  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def relative_to_current(target: str, current: str | None = None) -> str:

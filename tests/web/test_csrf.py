@@ -1,7 +1,7 @@
 # SPDX-FileCopyrightText: 2026 nc_coop contributors
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Form protection. Nextcloud's proxy checks no CSRF token for any verb (APPAPI.md §3.3), so a
-state-changing request is refused unless it carries our per-user token and, when the browser
+state-changing request is refused unless it carries a token of the user and, when the browser
 names an Origin, comes from the page's own origin. No user endpoint changes state yet, so the
 tests register a small POST view on the test app."""
 from __future__ import annotations
@@ -98,12 +98,16 @@ def test_a_same_origin_post_still_needs_the_token(client: FlaskClient, writes: l
     assert writes == []
 
 
-def test_the_token_is_stable_per_user_and_keyed_by_the_app_secret(app: Flask) -> None:
-    token = csrf_token("alice")
-    assert token == csrf_token("alice")
-    assert len(token) == 64 and "alice" not in token
+def test_each_token_is_fresh_per_page_and_keyed_by_the_app_secret(app: Flask, client: FlaskClient,
+                                                                  writes: list[str]) -> None:
+    """Tokens are no longer fixed per user (tests/security/test_csrf_expiry.py has the expiry)."""
+    first, second = csrf_token("alice"), csrf_token("alice")
+    assert first != second
+    assert "alice" not in first
     settings = app.config["NC_COOP_SETTINGS"]
-    assert settings.app_secret not in token
+    assert settings.app_secret not in first
+    assert _post(client, form={"csrf_token": first}) == (200, "changed")
+    assert _post(client, form={"csrf_token": second}) == (200, "changed")
 
 
 def test_appapis_system_calls_are_not_subject_to_it(app: Flask, client: FlaskClient) -> None:
