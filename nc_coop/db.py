@@ -153,7 +153,12 @@ def postgres_scratch_schema(base_url: str, prefix: str) -> Iterator[str]:
     try:
         with admin.connect() as conn:
             if not conn.scalar(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")):
-                conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
+                # Parallel test workers: IF NOT EXISTS alone still races on pg_extension's unique index.
+                conn.execute(text("SELECT pg_advisory_lock(hashtext('nc_coop pg_trgm'))"))
+                try:
+                    conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(hashtext('nc_coop pg_trgm'))"))
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         try:
             yield make_url(normalise_url(base_url)).update_query_dict(

@@ -8,9 +8,12 @@ NC_COOP_TEST_DATABASE_URL is set (each test gets its own schema there).
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
 import secrets
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,10 +25,11 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from nc_coop import create_app, migrate
+from nc_coop import create_app
 from nc_coop.db import get_db, normalise_url, postgres_scratch_schema
 from nc_coop.serve import BackgroundServer, make_server
 from nc_coop.standin import NextcloudStandIn
+from tests.migrated import migrate_for_test
 from tests.ldap_support import PASSWORDS as LDAP_PASSWORDS
 from tests.ldap_support import Slapd, own_slapd
 
@@ -61,19 +65,51 @@ def pytest_configure(config: pytest.Config) -> None:
     root.setLevel(logging.DEBUG)
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+_LOG_CHECK_DIR = pytest.StashKey[Path]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: each worker logs in its own process and hands its figures over in a file."""
+    if _LOG_CHECK_DIR not in node.config.stash:
+        node.config.stash[_LOG_CHECK_DIR] = Path(tempfile.mkdtemp(prefix="nc_coop-log-check-"))
+    node.workerinput["nc_coop_log_check_dir"] = str(node.config.stash[_LOG_CHECK_DIR])
+
+
+def _leaks(lines: list[str]) -> list[str]:
     forbidden = {v for v in FORBIDDEN_IN_LOGS if v}
     forbidden |= {base64.b64encode(v.encode()).decode() for v in list(forbidden)}
-    leaks = [line for line in RUN_LOG.lines if any(v in line for v in forbidden)
-             or "Authorization: Basic" in line or "oc_sessionPassphrase" in line]
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if leaks:
+    return [line for line in lines if any(v in line for v in forbidden)
+            or "Authorization: Basic" in line or "oc_sessionPassphrase" in line]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    worker = getattr(config, "workerinput", None)
+    if worker is not None:  # an xdist worker: hand the figures to the controller
+        folder = Path(worker["nc_coop_log_check_dir"])
+        leaks = _leaks(RUN_LOG.lines)
+        (folder / f"{worker['workerid']}.json").write_text(
+            json.dumps({"lines": len(RUN_LOG.lines), "leaks": leaks[:5], "leak_count": len(leaks)}))
+        return
+    counted, leaks = len(RUN_LOG.lines), _leaks(RUN_LOG.lines)
+    leak_count = len(leaks)
+    if _LOG_CHECK_DIR in config.stash:  # the workers' figures
+        folder = config.stash[_LOG_CHECK_DIR]
+        for report in sorted(folder.glob("*.json")):
+            figures = json.loads(report.read_text())
+            counted += figures["lines"]
+            leaks += figures["leaks"]
+            leak_count += figures["leak_count"]
+        shutil.rmtree(folder, ignore_errors=True)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if leak_count:
         if reporter:
-            reporter.write_line(f"LOG LEAK: {len(leaks)} log line(s) contain a credential, e.g.: {leaks[0][:200]}",
+            reporter.write_line(f"LOG LEAK: {leak_count} log line(s) contain a credential, e.g.: {leaks[0][:200]}",
                                 red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     elif reporter:
-        reporter.write_line(f"log check: {len(RUN_LOG.lines)} log lines of this run contain no credential")
+        reporter.write_line(f"log check: {counted} log lines of this run contain no credential")
 
 
 # --- Databases ----------------------------------------------------------------------------------
@@ -87,6 +123,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'nc_coop.sqlite3'}"
         return
+    with postgres_scratch_schema(PG_URL, "t") as url:
+        yield url
+
+
+BOTH_DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@contextmanager
+def database_on(kind: str, tmp_path: Path, why_postgres: str) -> Iterator[str]:
+    """For tests whose point needs PostgreSQL too (races, locks): with ``BOTH_DATABASES`` as the
+    fixture's params, PostgreSQL is skipped with ``why_postgres`` when it is not set, never silently
+    absent."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'nc_coop.sqlite3'}"
+        return
+    if not PG_URL:
+        pytest.skip(f"set NC_COOP_TEST_DATABASE_URL to run {why_postgres}")
     with postgres_scratch_schema(PG_URL, "t") as url:
         yield url
 
@@ -127,7 +180,7 @@ def unmigrated_app(database_url: str, standin: NextcloudStandIn, tmp_path: Path)
 
 @pytest.fixture
 def app(unmigrated_app: Flask) -> Flask:
-    migrate.upgrade(get_db_engine(unmigrated_app))
+    migrate_for_test(get_db_engine(unmigrated_app))
     return unmigrated_app
 
 

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nc_coop import create_app, migrate
+from nc_coop import create_app
 from nc_coop.audit.models import AuditEvent
 from nc_coop.db import get_db
 from nc_coop.documents import demo as documents_demo
@@ -32,6 +32,7 @@ from nc_coop.register.models import (
     StatuteVersionRow,
 )
 from nc_coop.standin import NextcloudStandIn, StandInUser
+from tests.migrated import migrate_for_test
 from tests.conftest import INFO_XML, TEST_SECRET, app_config, appapi_headers, get_db_engine, wait_for_init
 
 COUNTED = (Party, Account, Membership, ShareEntry, CapitalEntry, RepresentationEvent, StatuteVersionRow,
@@ -46,7 +47,7 @@ def demo_app(database_url: str, standin: NextcloudStandIn, tmp_path: Path) -> It
                                 NC_COOP_DOCUMENTS_USER=documents_demo.READER))
     app.config["TESTING"] = True
     standin.register("nc_coop", TEST_SECRET, "0.1.0", "http://127.0.0.1:9", INFO_XML).enabled = True
-    migrate.upgrade(get_db_engine(app))
+    migrate_for_test(get_db_engine(app))
     yield app
     wait_for_init(app)
     get_db_engine(app).dispose()

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 import requests
 
-from nc_coop import create_app, migrate
+from nc_coop import create_app
 from nc_coop.appapi.auth import verify_headers
 from nc_coop.standin import NextcloudStandIn
+from tests.migrated import migrate_for_test
 from tests.conftest import FORBIDDEN_IN_LOGS, app_config, get_db_engine, serve_live, wait_for_init
 
 RECORDED = Path(__file__).resolve().parent.parent / "fixtures" / "nextcloud34" / "incoming.jsonl"
@@ -42,7 +43,7 @@ def test_every_recorded_request_is_accepted(database_url: str, standin: Nextclou
     app = create_app(app_config(database_url, standin, tmp_path, APP_ID=app_id, APP_SECRET=secret,
                                 APP_VERSION="1.0.0"))
     engine = get_db_engine(app)
-    migrate.upgrade(engine)
+    migrate_for_test(engine)
     with serve_live(app, standin) as url:
         standin.state.exapp.enabled = True
         for record in (r for r in RECORDS if _sent_to(r, app_id)):

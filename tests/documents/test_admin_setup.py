@@ -9,8 +9,9 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 
-from nc_coop import create_app, migrate
+from nc_coop import create_app
 from nc_coop.standin import NextcloudStandIn
+from tests.migrated import migrate_for_test
 from tests.conftest import INFO_XML, TEST_SECRET, app_config, appapi_headers, get_db_engine
 from tests.documents.conftest import FOLDER, READER, get
 
@@ -35,7 +36,7 @@ def test_without_the_documents_settings_the_page_says_which_to_set(database_url:
                                                                     tmp_path: Path) -> None:
     app: Flask = create_app(app_config(database_url, standin, tmp_path / "plain"))
     standin.register("nc_coop", TEST_SECRET, "0.1.0", "http://127.0.0.1:9", INFO_XML).enabled = True
-    migrate.upgrade(get_db_engine(app))
+    migrate_for_test(get_db_engine(app))
     try:
         with app.app_context():
             response = app.test_client().get("/admin/documents", headers=appapi_headers("admin"))

@@ -17,7 +17,6 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from nc_coop import migrate
 from nc_coop.db import make_engine
 from nc_coop.ldapsync._ldap3 import NONE, Connection, Server
 from nc_coop.ldapsync.models import LdapEntry
@@ -25,6 +24,7 @@ from nc_coop.ldapsync.settings import LdapSettings, load_ldap_settings
 from nc_coop.models import metadata
 from nc_coop.register.services import Actor, admit_member
 from nc_coop.register.statutes import add_statute_version
+from tests.migrated import migrate_for_test
 from tests.ldap_support import DEMO_LDIF, Slapd, own_slapd
 from tests.register.conftest import STATUTE, make_party
 
@@ -55,7 +55,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     """A migrated database. After the test, every id the sync wrote without a foreign key
     must resolve."""
     engine = make_engine(database_url)
-    migrate.upgrade(engine)
+    migrate_for_test(engine)
     try:
         yield engine
         assert dangling_ids(engine) == {}

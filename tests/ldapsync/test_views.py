@@ -11,10 +11,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from nc_coop import create_app, migrate
+from nc_coop import create_app
 from nc_coop.ldapsync.runner import Active, SyncRunner
 from nc_coop.standin import NextcloudStandIn
 from nc_coop.web.csrf import csrf_token
+from tests.migrated import migrate_for_test
 from tests.conftest import INFO_XML, TEST_SECRET, app_config, appapi_headers, get_db_engine
 from tests.ldap_support import PASSWORDS, Slapd
 from tests.ldapsync.conftest import ldap_env
@@ -27,7 +28,7 @@ def ldap_app(database_url: str, standin: NextcloudStandIn, tmp_path: Path, slapd
     app = create_app(app_config(database_url, standin, tmp_path, **ldap_env(slapd)))
     app.config["TESTING"] = True
     standin.register("nc_coop", TEST_SECRET, "0.1.0", "http://127.0.0.1:9", INFO_XML).enabled = True
-    migrate.upgrade(get_db_engine(app))
+    migrate_for_test(get_db_engine(app))
     yield app
     runner(app).wait(30)
     get_db_engine(app).dispose()

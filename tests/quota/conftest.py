@@ -23,7 +23,7 @@ from flask import Flask
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from nc_coop import create_app, migrate
+from nc_coop import create_app
 from nc_coop.ldapsync.job import run_sync
 from nc_coop.ldapsync.models import LdapEntry
 from nc_coop.nextcloud import NextcloudGateway
@@ -33,6 +33,7 @@ from nc_coop.register.models import Account, Party
 from nc_coop.standin import NextcloudStandIn
 from nc_coop.standin.state import StandInUser
 from nc_coop.standin.userldap import LdapSource
+from tests.migrated import migrate_for_test
 from tests.conftest import INFO_XML, TEST_SECRET, app_config, get_db_engine, wait_for_init
 from tests.ldap_support import Slapd
 from tests.ldapsync.conftest import admin, admit, ldap_env, settings_for, with_statute
@@ -105,7 +106,7 @@ def build_world(database_url: str, standin: NextcloudStandIn, tmp_path: Path, di
     app.config["TESTING"] = True
     standin.register("nc_coop", TEST_SECRET, "0.1.0", "http://127.0.0.1:9", INFO_XML).enabled = True
     engine = get_db_engine(app)
-    migrate.upgrade(engine)
+    migrate_for_test(engine)
     # user_ldap: the stand-in reads quotas with Nextcloud's own agent account.
     standin.connect_ldap(LdapSource(directory.url, directory.nextcloud_dn, directory.nextcloud_password))
     standin.state.users[QUOTA_ADMIN] = StandInUser(QUOTA_ADMIN, "Quota Service", ["admin"])

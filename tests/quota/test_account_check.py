@@ -15,10 +15,11 @@ import requests
 from flask import Flask
 from sqlalchemy import select
 
-from nc_coop import create_app, migrate
+from nc_coop import create_app
 from nc_coop.nextcloud import NextcloudForbidden, NextcloudNotFound
 from nc_coop.quota.models import REFUSED, QuotaChange
 from nc_coop.standin import NextcloudStandIn, StandInUser
+from tests.migrated import migrate_for_test
 from tests.conftest import (
     INFO_XML,
     QUOTA_ADMIN_PASSWORD,
@@ -86,7 +87,7 @@ def make_app(database_url: str, standin: NextcloudStandIn, tmp_path: Path) -> It
         app = create_app(app_config(database_url, standin, tmp_path, **extra))
         app.config["TESTING"] = True
         standin.register("nc_coop", TEST_SECRET, "0.1.0", "http://127.0.0.1:9", INFO_XML).enabled = True
-        migrate.upgrade(get_db_engine(app))
+        migrate_for_test(get_db_engine(app))
         built.append(app)
         return app
 

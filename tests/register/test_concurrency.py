@@ -24,7 +24,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from nc_coop.audit.models import AuditEvent
-from nc_coop.db import postgres_scratch_schema
 from nc_coop.register.ledger import position_on
 from nc_coop.register.models import CapitalEntry, Membership, Notice, ShareEntry
 from nc_coop.register.rules import RuleViolation
@@ -38,7 +37,7 @@ from nc_coop.register.services import (
     subscribe_shares,
     transfer,
 )
-from tests.conftest import PG_URL
+from tests.conftest import BOTH_DATABASES, database_on
 from tests.register.conftest import OFFICE, STATUTE, make_party
 from tests.register.test_properties import assert_register_consistent
 
@@ -46,16 +45,11 @@ THREADS = 20
 NOMINAL = STATUTE.share_nominal_cents
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BOTH_DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """As tests/conftest.py's, but PostgreSQL is always a parameter: skipped, not silently absent."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'nc_coop.sqlite3'}"
-        return
-    if not PG_URL:
-        pytest.skip("set NC_COOP_TEST_DATABASE_URL to run the concurrency tests on PostgreSQL "
-                    "(row locks and LOCK TABLE are what serializes these bookings there)")
-    with postgres_scratch_schema(PG_URL, "t") as url:
+    with database_on(request.param, tmp_path,
+                     "the concurrency tests on PostgreSQL "
+                     "(row locks and LOCK TABLE are what serializes these bookings there)") as url:
         yield url
 
 

@@ -23,7 +23,7 @@ from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
-from nc_coop import create_app, migrate
+from nc_coop import create_app
 from nc_coop.register.models import Account
 from nc_coop.register.rules import notice_effective_date, settlement_due_date
 from nc_coop.register.services import admit_member, book_capital
@@ -31,6 +31,7 @@ from nc_coop.register.statute import Nachschuss
 from nc_coop.register.statutes import add_statute_version
 from nc_coop.standin import NextcloudStandIn
 from nc_coop.standin.state import default_users
+from tests.migrated import migrate_for_test
 from tests.conftest import app_config, get_db_engine, serve_live
 from tests.register.conftest import OFFICE, STATUTE, make_party
 from tests.requests.conftest import PEOPLE
@@ -48,7 +49,7 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Flask, NextcloudStandIn]]:
     standin = NextcloudStandIn(users=[*default_users(), *PEOPLE]).start()
     app = create_app(app_config(f"sqlite:///{tmp_path / 'e2e.sqlite3'}", standin, tmp_path))
     engine = get_db_engine(app)
-    migrate.upgrade(engine)
+    migrate_for_test(engine)
     with Session(engine) as s:
         add_statute_version(s, actor="office", version=1, adopted_at=date(2019, 5, 1), registered_at=date(2019, 7, 1),
                             params=PARAMS)

@@ -28,29 +28,24 @@ from sqlalchemy.orm import Session
 
 from nc_coop.audit.chain import verify
 from nc_coop.audit.models import AuditEvent
-from nc_coop.db import make_engine, postgres_scratch_schema
+from nc_coop.db import make_engine
 from nc_coop.migrate import _config
 from nc_coop.quota.models import QuotaChange, QuotaOverride, QuotaRequest
 from nc_coop.quota.policy import QuotaRuleError
 from nc_coop.quota.services import Actor, create_request
 from nc_coop.standin import NextcloudStandIn
 from nc_coop.web.csrf import csrf_token
-from tests.conftest import PG_URL, appapi_headers
+from tests.conftest import BOTH_DATABASES, appapi_headers, database_on
 from tests.ldap_support import Slapd
 from tests.quota.conftest import GB, World, build_world
 
 THREADS = 20
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BOTH_DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """As tests/conftest.py's, but PostgreSQL is always a parameter: skipped, not silently absent."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'nc_coop.sqlite3'}"
-        return
-    if not PG_URL:
-        pytest.skip("set NC_COOP_TEST_DATABASE_URL to run the race tests on PostgreSQL")
-    with postgres_scratch_schema(PG_URL, "t") as url:
+    with database_on(request.param, tmp_path,
+                     "the race tests on PostgreSQL") as url:
         yield url
 
 
