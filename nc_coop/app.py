@@ -33,6 +33,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from nc_coop.appapi import guard
     from nc_coop.appapi import views as appapi_views
     from nc_coop.appapi.lifecycle import InitState
+    from nc_coop.assembly import openapi as assembly_openapi
+    from nc_coop.assembly import views as assembly_views
     from nc_coop.documents import openapi as documents_openapi
     from nc_coop.documents import views as documents_views
     from nc_coop.ldapsync import openapi as ldap_openapi
@@ -88,6 +90,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     documents_views.init_app(app, environ)
     requests_views.init_app(app)
     quota_views.init_app(app, environ)
+    assembly_views.init_app(app)
     openapi.init_app(app, [register_openapi.describe, ldap_openapi.describe, documents_openapi.describe,
-                              requests_openapi.describe, quota_openapi.describe])
+                              requests_openapi.describe, quota_openapi.describe, assembly_openapi.describe])
     return app

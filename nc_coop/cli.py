@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
+from nc_coop.assembly.cli import assembly
 from nc_coop.config import ConfigError
 from nc_coop.ldapsync.cli import ldap
 from nc_coop.quota.cli import quota
@@ -72,6 +73,8 @@ def serve() -> None:
     sqlite = settings.database_url.startswith("sqlite")
     secure_storage(settings.persistent_storage, make_url(settings.database_url).database if sqlite else None)
     app.extensions["nc_coop.quota.runner"].start_schedule()  # retries due quota changes (serving only)
+    reminders = app.extensions["nc_coop.assembly.reminders"]
+    reminders.start()  # "voting closes in 24 h" (NC_COOP_ASSEMBLY_REMIND_MINUTES)
     server = make_server(app, settings)
     where = settings.unix_socket or f"{settings.app_host}:{settings.app_port}"
     log.info("nc_coop %s listening on %s with %d threads", settings.app_version, where, settings.threads)
@@ -80,6 +83,7 @@ def serve() -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        reminders.stop()
         server.close()
 
 
@@ -214,6 +218,7 @@ def i18n_compile() -> None:
 cli.add_command(register)
 cli.add_command(ldap)
 cli.add_command(quota)
+cli.add_command(assembly)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

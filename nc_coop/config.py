@@ -63,6 +63,12 @@ class Settings:
     demo: bool
     time_zone: ZoneInfo  # days and times are shown and counted here (NC_COOP_TIME_ZONE)
     letterhead: Letterhead
+    # Flooding limits (issue 13, point 8): open transfer offers per sending membership, and
+    # Nextcloud notifications about transfer offers per recipient and rolling hour.
+    max_open_transfers: int = 3
+    offer_notifications_per_hour: int = 3
+    # Minutes between the app's own runs of the "voting closes in 24 h" reminders (0: off, cron only).
+    assembly_remind_minutes: int = 15
 
     @property
     def unix_socket(self) -> str | None:
@@ -234,4 +240,7 @@ def load_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | Non
         time_zone=opt("NC_COOP_TIME_ZONE", DEFAULT_TIME_ZONE, parse_time_zone),
         letterhead=parse_letterhead(get("NC_COOP_LETTERHEAD_NAME"), get("NC_COOP_LETTERHEAD_ADDRESS"),
                                     get("NC_COOP_LETTERHEAD_REGISTER")),
+        max_open_transfers=opt("NC_COOP_MAX_OPEN_TRANSFERS", "3", parse_int(1, 50)),
+        offer_notifications_per_hour=opt("NC_COOP_OFFER_NOTIFICATIONS_PER_HOUR", "3", parse_int(1, 60)),
+        assembly_remind_minutes=opt("NC_COOP_ASSEMBLY_REMIND_MINUTES", "15", parse_int(0, 1440)),
     )

@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nc_coop.audit.chain import record
+from nc_coop.audit.chain import lock_chain, record
 from nc_coop.dates import lazy_day
 from nc_coop.documents.models import (
     DocumentConfirmation,
@@ -29,7 +29,7 @@ from nc_coop.documents.models import (
     GeneralAssembly,
     GovernanceDocument,
 )
-from nc_coop.documents.queries import DocumentView, UserMemberships
+from nc_coop.documents.queries import DocumentView, UserMemberships, document_view
 from nc_coop.documents.rules import (
     FISCAL_YEAR_CATEGORIES,
     Category,
@@ -41,8 +41,8 @@ from nc_coop.documents.rules import (
 from nc_coop.documents.settings import DocumentsSettings
 from nc_coop.nextcloud import NextcloudError, NextcloudGateway, NextcloudNotFound
 from nc_coop.register.exports import member_list_rows
+from nc_coop.register.links import account_grants
 from nc_coop.register.models import Account, Membership, StatuteVersionRow
-from nc_coop.register.representatives import inactive_representative_accounts
 from nc_coop.web.i18n import recipient_locale
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,10 @@ def publish(session: Session, actor: Actor, gateway: NextcloudGateway, settings:
 
 
 def unpublish(session: Session, actor: Actor, view: DocumentView, reason: str | None) -> DocumentEvent:
-    """Withdraw a publication; the row and its history stay."""
+    """Withdraw a publication; the row and its history stay. The state is read again under the
+    writers' lock: of two withdrawals at once, the second is refused as a later one is."""
+    lock_chain(session)
+    view = document_view(session, view.id) or view
     if view.withdrawn_at is not None:
         raise RuleViolation("document", _l("This document is already unpublished."))
     event = DocumentEvent(document_id=view.id, kind="unpublished", at=_now(), actor=actor.user_id,
@@ -181,6 +184,7 @@ def confirm(session: Session, actor: Actor, view: DocumentView, memberships: Use
     current = memberships.current_ids(today)
     if not current:
         raise RuleViolation("document", _l("Only current members confirm documents."))
+    lock_chain(session)  # before reading what is confirmed: a second click finds the first's rows
     done = set(session.scalars(select(DocumentConfirmation.membership_id).where(
         DocumentConfirmation.document_id == view.id, DocumentConfirmation.membership_id.in_(current))))
     new = [mid for mid in current if mid not in done]
@@ -198,7 +202,10 @@ def confirm(session: Session, actor: Actor, view: DocumentView, memberships: Use
 
 def record_integrity(session: Session, actor: str, view: DocumentView, kind: str, *, sha256: str | None = None,
                      etag: str | None = None, request_id: str | None = None) -> None:
-    """Note what a check found, when it differs from what is known (no repeats)."""
+    """Note what a check found, when it differs from what is known (no repeats). What is known
+    is read again under the writers' lock, so that checks and downloads at once note it once."""
+    lock_chain(session)
+    view = document_view(session, view.id) or view
     if kind == ("file_verified" if view.integrity == "ok" else view.integrity):
         return
     session.add(DocumentEvent(document_id=view.id, kind=kind, at=_now(), actor=actor, observed_sha256=sha256,
@@ -297,8 +304,7 @@ def recipients(session: Session, view: DocumentView, today: date) -> list[str]:
         return []
     users = session.scalars(
         select(Account.nextcloud_user_id).join(Membership, Membership.party_id == Account.party_id)
-        .where(Membership.id.in_(current), Account.disabled_at.is_(None),
-               Account.id.not_in(inactive_representative_accounts(today)))
+        .where(Membership.id.in_(current), account_grants(today))
         .order_by(Account.nextcloud_user_id)).all()
     return list(dict.fromkeys(users))
 

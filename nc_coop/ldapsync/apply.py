@@ -32,6 +32,16 @@ from nc_coop.ldapsync.plan import (
     changed_fields,
     text_hash,
 )
+from nc_coop.register.links import (
+    CONFIRMED,
+    HELD,
+    LDAP_MEMBER_NO,
+    LDAP_NEW,
+    NAME_AND_EMAIL_DIFFER,
+    PartyIdentity,
+    hold_reason,
+    party_identities,
+)
 from nc_coop.register.models import Account, Membership, Party
 
 BATCH = 1000
@@ -106,6 +116,10 @@ class Applier:
         # (a lookup per batch would wait for the copier each time); None: look up per batch.
         self._party_by_no: dict[int, int] | None = None
         self._accounts_by_uid: dict[str, list[tuple[int, int, str]]] | None = None
+        self._identities: dict[int, PartyIdentity] | None = None  # party id -> name and e-mail
+        # Links made by member number to a party whose name and e-mail differ from the entry:
+        # held for the board's review (the run's report lists them).
+        self.held_links: list[dict[str, Any]] = []
         self.run_id = run_id
         self.actor = actor
         self.now = now
@@ -132,6 +146,7 @@ class Applier:
             return
         if preload:
             self._party_by_no = dict(self.session.execute(select(Membership.member_no, Membership.party_id)).all())
+            self._identities = party_identities(self.session)
             self._accounts_by_uid = {}
             for user_id, account_id, party_id, role in self.session.execute(
                     select(Account.nextcloud_user_id, Account.id, Account.party_id, Account.role).order_by(Account.id)):
@@ -242,10 +257,16 @@ class Applier:
     def create_users(self, users: Sequence[DirUser]) -> None:
         """Link each new directory user to the register: by member number (the membership's
         party), then by uid (an existing own account); otherwise a new natural person with an
-        own account. Never a membership: admission is the board's decision."""
+        own account. Never a membership: admission is the board's decision.
+
+        A new account linked by member number is held for review (it grants nothing) unless the
+        party's name or e-mail matches the entry: a directory typo or a reused number must not
+        show one member's data to another."""
         for batch in chunks(users):
             party_by_no = self._parties_of_numbers({u.member_no for u in batch if u.member_no is not None})
             accounts = self._accounts_of_uids({u.uid for u in batch})
+            identities = self._identities_of({party_by_no[u.member_no] for u in batch if u.member_no in party_by_no})
+            held: list[tuple[int, DirUser, str]] = []  # (index in new_accounts, user, reason)
             links: list[tuple[int | None, int | None, bool]] = []  # (party, account, owns party)
             new_parties: list[dict[str, Any]] = []
             new_accounts: list[tuple[int, dict[str, Any]]] = []  # (index in batch, row without party for new ones)
@@ -255,8 +276,17 @@ class Applier:
                 if user.member_no in party_by_no:
                     party_id = party_by_no[user.member_no]
                     account = next((a for a, p, _ in own if p == party_id), None)
-                    if account is None:
-                        new_accounts.append((index, {"nextcloud_user_id": user.uid, "party_id": party_id}))
+                    if account is None:  # a new link: checked (an existing one was made by someone else)
+                        identity = identities.get(party_id)
+                        reason = NAME_AND_EMAIL_DIFFER if identity is None else hold_reason(
+                            identity, given_name=user.given_name, family_name=user.family_name,
+                            display_name=user.display_name, mail=user.mail)
+                        if reason is not None:
+                            held.append((len(new_accounts), user, reason))
+                        new_accounts.append((index, {"nextcloud_user_id": user.uid, "party_id": party_id,
+                                                     "link_source": LDAP_MEMBER_NO,
+                                                     "link_status": CONFIRMED if reason is None else HELD,
+                                                     "link_note": reason, "link_run_id": self.run_id}))
                     links.append((party_id, account, False))
                     linked["member_no"].append(user.entry_uuid)
                 elif any(role == "self" for _, _, role in own):
@@ -266,7 +296,9 @@ class Applier:
                 else:
                     given, family = _names(user)
                     new_parties.append({"given_names": given, "family_name": family, "email": user.mail})
-                    new_accounts.append((index, {"nextcloud_user_id": user.uid, "party_id": None}))
+                    new_accounts.append((index, {"nextcloud_user_id": user.uid, "party_id": None,
+                                                 "link_source": LDAP_NEW, "link_status": CONFIRMED,
+                                                 "link_note": None, "link_run_id": self.run_id}))
                     links.append((None, None, True))
             party_ids = iter(self._insert(Party, new_parties, {
                 "kind": "natural", "legal_name": None, "postal_address": "", "register_court": None,
@@ -276,6 +308,9 @@ class Applier:
                 row["party_id"] = links[index][0]
             account_ids = self._insert(Account, [row for _, row in new_accounts],
                                        {"role": "self", "created_at": self.now})
+            for position, user, reason in held:
+                self.held_links.append({"account_id": account_ids[position], "uid": user.uid,
+                                        "member_no": user.member_no, "reason": reason})
             for (index, row), account_id in zip(new_accounts, account_ids, strict=True):
                 links[index] = (links[index][0], account_id, links[index][2])
                 if self._accounts_by_uid is not None:  # later batches see the accounts created here
@@ -288,7 +323,7 @@ class Applier:
                 self.user_by_dn[user.dn] = (entry_id, account_id)
             self._audit("ldap.sync.users_created", {
                 "entries": entry_ids, "parties_created": [p for p, _, owns in links if owns],
-                "accounts_created": account_ids,
+                "accounts_created": account_ids, "links_held": [account_ids[i] for i, _, _ in held],
                 "linked_by_member_no": len(linked["member_no"]), "linked_by_uid": len(linked["uid"])})
 
     def _parties_of_numbers(self, numbers: set[int]) -> dict[int, int]:
@@ -299,6 +334,12 @@ class Applier:
             return {}
         return dict(self.session.execute(select(Membership.member_no, Membership.party_id)
                                          .where(one_of(self.session, Membership.member_no, numbers))).all())
+
+    def _identities_of(self, party_ids: set[int]) -> dict[int, PartyIdentity]:
+        """Name and e-mail of the parties of member numbers (preloaded in a full background run)."""
+        if self._identities is not None:
+            return {p: self._identities[p] for p in party_ids if p in self._identities}
+        return party_identities(self.session, party_ids)
 
     def _accounts_of_uids(self, uids: set[str]) -> dict[str, list[tuple[int, int, str]]]:
         """Nextcloud user id -> its accounts (id, party, role), oldest first."""

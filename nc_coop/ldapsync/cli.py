@@ -87,6 +87,9 @@ def _print_report(report: SyncReport) -> None:
             for category, names in report.plan.get(kind, {}).items():
                 if names:
                     click.echo(f"  {kind} {category}: {printable(', '.join(names))}")
+    for held in report.held_links:
+        click.echo(printable(f"  link held for review: {held['uid']} -> member no. {held['member_no']} "
+                             f"({held['reason']}); the board confirms or removes it on the member's page"))
     for error in report.errors:
         click.echo(f"  {printable(error)}", err=True)
 

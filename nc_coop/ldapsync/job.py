@@ -69,7 +69,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, "int | None"], None]
 COUNT_KEYS = ("users_read", "groups_read", "created", "changed", "unchanged", "missing", "disabled", "restored",
-              "memberships_changed")
+              "memberships_changed", "links_held")
 SUMMARY_LIMIT = 50  # names listed per category in a dry run's plan
 
 
@@ -86,6 +86,8 @@ class SyncReport:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_KEYS, 0))
     errors: list[str] = field(default_factory=list)
     plan: dict[str, Any] = field(default_factory=dict)
+    # Accounts linked by member number and held for review: {account_id, uid, member_no, reason}
+    held_links: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -133,6 +135,7 @@ def _finish_values(report: SyncReport, high_water: str | None) -> dict[str, Any]
     return {"finished_at": _now(), "status": report.status, "complete": report.complete,
             "counts": json.dumps(report.counts), "errors": "\n".join(_one_line(e) for e in report.errors),
             "plan": json.dumps(report.plan, ensure_ascii=False) if report.dry_run else None,
+            "held_links": json.dumps(report.held_links, ensure_ascii=False) if report.held_links else None,
             "server_high_water": high_water}
 
 
@@ -602,6 +605,8 @@ def run_sync(engine_or_database: Engine | Database, settings: LdapSettings, *, f
                 high_water = end.high_water or since
                 report.status = "ok" if end.complete else "incomplete"
                 if not dry_run:  # a dry run wrote nothing; its run row is finished below
+                    report.held_links = list(sync.applier.held_links)
+                    report.counts["links_held"] = len(report.held_links)
                     if end.complete:
                         # Same transaction as the data: a run that fails leaves the watermark alone.
                         session.execute(update(LdapSyncState).where(LdapSyncState.name == STATE_NAME).values(
@@ -625,6 +630,7 @@ def run_sync(engine_or_database: Engine | Database, settings: LdapSettings, *, f
         finally:
             pipeline.close()  # stops the reader thread if the writer gave up early, and waits for it
         if not report.applied:
+            report.held_links, report.counts["links_held"] = [], 0  # rolled back: nothing was linked
             if sync is not None and sync.end is not None:  # refused or failed after the read had ended
                 high_water = sync.end.high_water or since
             _finish_run(engine, report, high_water)
@@ -642,6 +648,14 @@ def _redact(text: str, settings: LdapSettings) -> str:
 
 def run_rows(session: Session, limit: int = 50) -> list[LdapSyncRun]:
     return list(session.scalars(select(LdapSyncRun).order_by(LdapSyncRun.id.desc()).limit(limit)))
+
+
+def held_links_of(run: LdapSyncRun) -> list[dict[str, Any]]:
+    """The links by member number this run held for review (account_id, uid, member_no, reason)."""
+    try:
+        return list(json.loads(run.held_links or "[]"))
+    except ValueError:
+        return []
 
 
 def counts_of(run: LdapSyncRun) -> Mapping[str, int]:

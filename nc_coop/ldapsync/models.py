@@ -41,6 +41,7 @@ class LdapSyncRun(Base):
     errors: Mapped[str] = mapped_column(Text)  # one message per line, no credentials
     plan: Mapped[str | None] = mapped_column(Text)  # dry runs: JSON summary of what would change
     server_high_water: Mapped[str | None] = mapped_column(String(32))  # newest server timestamp read
+    held_links: Mapped[str | None] = mapped_column(Text)  # JSON: links by member number held for review
 
 
 class LdapSyncState(Base):

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from apispec import APISpec
 
-from nc_coop.ldapsync.schemas import ActiveOut, RunOut, RunsOut, StartSchema
+from nc_coop.ldapsync.schemas import ActiveOut, HeldLinkOut, RunOut, RunsOut, StartSchema
 from nc_coop.web.openapi import error_responses, output_schema, security
 
 
 def describe(spec: APISpec) -> None:
-    for name, schema in (("LdapSyncRun", RunOut), ("LdapSyncActive", ActiveOut), ("LdapSyncRuns", RunsOut)):
+    for name, schema in (("LdapSyncHeldLink", HeldLinkOut), ("LdapSyncRun", RunOut), ("LdapSyncActive", ActiveOut),
+                         ("LdapSyncRuns", RunsOut)):
         output_schema(spec, name, schema)
     spec.components.schema("LdapSyncStart", schema=StartSchema)
     runs = {"description": "Whether the sync is configured, the run in progress and the latest runs",

@@ -255,6 +255,56 @@ class NextcloudGateway:
             nc._session.adapter_dav.close()  # noqa: SLF001
             raise NextcloudUnavailable("dav_get", None, type(exc).__name__) from None
 
+    def upload_file(self, path: str, content: bytes, content_type: str, as_user: str,
+                    request_id: str | None = None) -> str:
+        """Write a file (WebDAV PUT, recorded on Nextcloud 34: dav_put_minutes_as_admin.json) in
+        ``as_user``'s files, replacing one that is there; returns its ETag."""
+        target = _checked_dav_path(path)
+
+        def put(nc: NextcloudApp) -> str:
+            response = nc._session.adapter_dav.put(  # noqa: SLF001  nc_py_api's upload sends no type
+                quote(f"/files/{as_user}{target}"), data=content, headers={"Content-Type": content_type})
+            check_error(response, "dav_put")
+            return (response.headers.get("OC-ETag") or response.headers.get("ETag") or "").strip('"')
+
+        return self._call("dav_put", as_user, request_id, put)
+
+    # --- Other apps: Talk, calendar ------------------------------------------------------------
+
+    def capabilities(self, as_user: str, request_id: str | None = None) -> dict[str, Any]:
+        """The capabilities as ``as_user`` gets them (an app announces itself there: Talk as
+        ``spreed``; the recorded Nextcloud 34 has none: ocs_capabilities.json)."""
+        return dict(self._call("capabilities", as_user, request_id, lambda nc: nc.capabilities))
+
+    def create_talk_room(self, name: str, as_user: str, request_id: str | None = None) -> str:
+        """A Talk group conversation owned by ``as_user`` (Talk's documented API v4:
+        POST /ocs/v2.php/apps/spreed/api/v4/room, roomType 2); returns its token."""
+        data = self._call("talk_create_room", as_user, request_id, lambda nc: nc.ocs(
+            "POST", "/ocs/v2.php/apps/spreed/api/v4/room", json={"roomType": 2, "roomName": name[:255]}))
+        return str(data["token"])
+
+    def add_talk_participant(self, token: str, user_id: str, as_user: str, request_id: str | None = None) -> None:
+        """Add a Nextcloud user to a conversation (documented: POST …/room/{token}/participants)."""
+        self._call("talk_add_participant", as_user, request_id, lambda nc: nc.ocs(
+            "POST", f"/ocs/v2.php/apps/spreed/api/v4/room/{quote(token, safe='')}/participants",
+            json={"newParticipant": user_id, "source": "users"}))
+
+    def put_calendar_event(self, calendar: str, name: str, ics: str, as_user: str,
+                           request_id: str | None = None) -> str:
+        """Create a calendar object (CalDAV PUT, RFC 4791 5.3.2, with If-None-Match: * so an
+        existing one is never replaced) in ``as_user``'s calendar; returns its path. A missing
+        calendar is ``NextcloudNotFound``; an existing object a ``NextcloudError`` with 412."""
+        path = f"/calendars/{quote(as_user, safe='')}/{quote(calendar, safe='')}/{quote(name, safe='')}"
+
+        def put(nc: NextcloudApp) -> str:
+            response = nc._session.adapter_dav.put(  # noqa: SLF001  nc_py_api has no CalDAV
+                path, data=ics.encode(), headers={"Content-Type": "text/calendar; charset=utf-8",
+                                                  "If-None-Match": "*"})
+            check_error(response, "caldav_put")
+            return path
+
+        return self._call("caldav_put", as_user, request_id, put)
+
     # --- Notifications --------------------------------------------------------------------------
 
     def notify(self, user_id: str, subject: str, message: str, link: str, request_id: str | None = None) -> str:

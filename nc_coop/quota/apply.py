@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from nc_coop.audit.chain import record
+from nc_coop.audit.chain import lock_chain, record
 from nc_coop.ldapsync.models import LdapEntry
 from nc_coop.ldapsync.reader import LdapError
 from nc_coop.ldapsync.settings import LdapSettings
@@ -267,8 +267,13 @@ class Applier:
     def _record(self, token: str, claimed: list[Claimed], outcomes: dict[int, Outcome], report: ApplyReport) -> None:
         at = _now()
         with self.factory() as session, session.begin():
+            # Our claim is read under the writers' lock and row locks: a worker reclaiming an
+            # expired lease meanwhile either committed first (then the rows are not ours any more)
+            # or waits for this commit; never both record one change.
+            lock_chain(session)
             rows = session.scalars(select(QuotaChange).where(QuotaChange.claimed_by == token,
-                                                             QuotaChange.status == APPLYING)).all()
+                                                             QuotaChange.status == APPLYING)
+                                   .with_for_update()).all()
             states = {s.nextcloud_user_id: s for s in session.scalars(
                 select(QuotaUserState).where(QuotaUserState.nextcloud_user_id.in_([r.nextcloud_user_id for r in rows])))}
             for row in rows:

@@ -36,6 +36,7 @@ from nc_coop.quota.plan import LDAP, PROVISIONING, Current
 from nc_coop.quota.policy import Override, PartyFacts, Policy, UserFacts
 from nc_coop.quota.units import from_ldap_value
 from nc_coop.register.exports import END_OF_DAY_SHARE_KINDS, share_positions
+from nc_coop.register.links import link_grants
 from nc_coop.register.models import Account, Membership, MembershipEvent, Party, ShareEntry
 from nc_coop.register.status import Event, EventKind, exit_event
 
@@ -177,7 +178,7 @@ def load_facts(session: Session, today: date, only: Iterable[str] | None = None)
     known: set[str] = set()
     for user_id, party_id, role in conn.execute(limited(
             select(Account.nextcloud_user_id, Account.party_id, Account.role)
-            .where(Account.disabled_at.is_(None)).order_by(Account.id))).all():
+            .where(link_grants()).order_by(Account.id))).all():  # a held link gives no member's quota
         known.add(user_id)
         if role == "self":
             own.setdefault(user_id, party_id)

@@ -45,8 +45,8 @@ from nc_coop.quota.models import (
 from nc_coop.quota.plan import Change, Plan, plan_changes
 from nc_coop.quota.policy import Desired, Policy, QuotaRuleError, check_allocations, effective_quotas, party_quota
 from nc_coop.quota.units import UNLIMITED
+from nc_coop.register.links import account_grants
 from nc_coop.register.models import Account, Party
-from nc_coop.register.representatives import inactive_representative_accounts
 
 OPEN, APPROVED, REJECTED = "open", "approved", "rejected"
 Locked = TypeVar("Locked", QuotaOverride, QuotaRequest)
@@ -250,9 +250,8 @@ def represented_organisations(session: Session, user_id: str, today: date) -> li
     """Organisations ``user_id`` represents today (an appointment with a login that runs)."""
     return sorted(set(session.scalars(
         select(Account.party_id).join(Party, Party.id == Account.party_id)
-        .where(Account.nextcloud_user_id == user_id, Account.role == "representative",
-               Account.disabled_at.is_(None), Party.kind != "natural",
-               Account.id.not_in(inactive_representative_accounts(today))))))
+        .where(Account.nextcloud_user_id == user_id, Account.role == "representative", Party.kind != "natural",
+               account_grants(today)))))
 
 
 def party_name(session: Session, party_id: int) -> str:

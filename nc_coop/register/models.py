@@ -76,6 +76,15 @@ class Account(Base):
     role: Mapped[str] = mapped_column(String(20))  # self | representative
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # gone from LDAP (sync)
+    # How the link came about and whether it grants access (nc_coop.register.links): a link the
+    # LDAP sync made by member number to a party whose name and e-mail differ is "held" until
+    # the board confirms it; a removed link stays as a row (accounts are never deleted).
+    link_source: Mapped[str] = mapped_column(String(20), default="admin", server_default="admin")
+    link_status: Mapped[str] = mapped_column(String(10), default="confirmed", server_default="confirmed")
+    link_note: Mapped[str | None] = mapped_column(String(255))  # why held (a reason code)
+    link_run_id: Mapped[int | None] = mapped_column(ID)  # the ldap_sync_run that made the link
+    link_reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    link_reviewed_by: Mapped[str | None] = mapped_column(String(255))
 
 
 class Membership(Base):

@@ -13,9 +13,12 @@ from nc_coop.register.schemas import (
     BookingOut,
     BookingResultOut,
     BookingSchema,
+    EndRepresentationSchema,
+    LinkActionSchema,
+    LinkOut,
+    LinksOut,
     MemberOverviewOut,
     MembershipsOut,
-    EndRepresentationSchema,
     NoticeOut,
     RepresentativeOut,
     RepresentativesOut,
@@ -30,6 +33,16 @@ from nc_coop.web.openapi import error_responses, output_schema, security
 MEMBERSHIP_ID = {"in": "path", "name": "membership_id", "required": True,
                  "description": "The membership's id (not the member number)",
                  "schema": {"type": "integer", "format": "int64", "minimum": 0, "maximum": 2**63 - 1}, "example": 1}
+IDEMPOTENCY_KEY = {
+    "in": "header", "name": "Idempotency-Key", "required": False,
+    "description": "Books once however often the request is sent (a retry after a timeout, a double "
+                   "click): a fresh key per booking, e.g. a UUID. The first answer that booked is kept "
+                   "for 24 hours; a repeat with the same key and the same body gets it again (same "
+                   "status and body, with the header `Idempotent-Replayed: true`) and books nothing. "
+                   "The same key with another body is refused with 422 at `Idempotency-Key`. A refused "
+                   "booking is not kept: its key may be sent again. Keys are per user.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+    "example": "3f2b8c1e-6d0a-4f5e-9b7a-2c1d0e9f8a7b"}
 ADMISSION_EXAMPLE = {"kind": "natural", "family_name": "Mustermann", "given_names": "Erika",
                      "postal_address": "Hauptstr. 1, 10115 Berlin", "email": "erika@example.org",
                      "admitted_on": "2024-01-10", "shares": 2, "nextcloud_user": "erika"}
@@ -57,7 +70,8 @@ def describe(spec: APISpec) -> None:
                          ("Memberships", MembershipsOut), ("SearchHit", SearchHitOut),
                          ("SearchResult", SearchResultOut), ("Settlement", SettlementOut),
                          ("Settlements", SettlementsOut), ("Representative", RepresentativeOut),
-                         ("Representatives", RepresentativesOut)):
+                         ("Representatives", RepresentativesOut), ("AccountLink", LinkOut),
+                         ("AccountLinks", LinksOut)):
         output_schema(spec, name, schema)
     spec.components.schema("BookingResult", {"minProperties": 1}, schema=BookingResultOut)
     spec.components.schema("Admission", schema=AdmitSchema)
@@ -88,6 +102,7 @@ def describe(spec: APISpec) -> None:
         "post": {
             "operationId": "admitMember", "tags": ["admin"], "security": security(csrf=True),
             "summary": "Admit a new member (cooperative admins)",
+            "parameters": [IDEMPOTENCY_KEY],
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": "Admission", "example": ADMISSION_EXAMPLE}}},
             "responses": {"201": _json("MemberOverview", "The new membership"),
@@ -104,7 +119,9 @@ def describe(spec: APISpec) -> None:
         "operationId": "bookOnMembership", "tags": ["admin"], "security": security(csrf=True),
         "summary": "Book on a membership: shares, capital, notice, transfer or a reversal (cooperative admins)",
         "description": "Which fields a booking needs depends on its type; a booking the statute or the "
-                       "ledgers do not allow is refused with 422 at the field concerned.",
+                       "ledgers do not allow is refused with 422 at the field concerned. Send an "
+                       "`Idempotency-Key` to make a retry safe.",
+        "parameters": [IDEMPOTENCY_KEY],
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": "BookingRequest",
             "examples": {name: {"summary": summary, "value": value}
@@ -148,3 +165,35 @@ def describe(spec: APISpec) -> None:
         "responses": {"200": _json("Settlements", "Open settlements, the earliest due first"),
                       **error_responses(401, 403, 502, 503)},
     }})
+    _describe_links(spec)
+
+
+ACCOUNT_ID = {"in": "path", "name": "account_id", "required": True,
+              "description": "The linked account's id (account_id in the list of links)",
+              "schema": {"type": "integer", "format": "int64", "minimum": 0, "maximum": 2**63 - 1}, "example": 1}
+
+
+def _describe_links(spec: APISpec) -> None:
+    spec.components.schema("AccountLinkAction", schema=LinkActionSchema)
+    spec.path("/api/v1/admin/members/{membership_id}/links", parameters=[MEMBERSHIP_ID], operations={"get": {
+        "operationId": "listAccountLinks", "tags": ["admin"], "security": security(),
+        "summary": "Every Nextcloud account ever linked to the member: confirmed, held for review or removed, "
+                   "and how each came about (cooperative admins)",
+        "responses": {"200": _json("AccountLinks", "The links, held ones first"),
+                      **error_responses(401, 403, 404, 502, 503)},
+    }})
+    for action, summary, description in (
+            ("confirm", "Confirm a link held for review: the account then sees the membership (cooperative admins)",
+             "Only a held link can be confirmed (422 otherwise). Audited as account.link_confirmed."),
+            ("remove", "Remove a link: the account no longer sees the membership (cooperative admins)",
+             "The link stays listed as removed; nothing of the register's history is deleted. A removed link "
+             "cannot be removed again (422). Audited as account.link_removed.")):
+        spec.path(f"/api/v1/admin/members/{{membership_id}}/links/{{account_id}}/{action}",
+                  parameters=[MEMBERSHIP_ID, ACCOUNT_ID], operations={"post": {
+                      "operationId": f"{action}AccountLink", "tags": ["admin"], "security": security(csrf=True),
+                      "summary": summary, "description": description,
+                      "requestBody": {"required": True, "content": {"application/json": {
+                          "schema": {"$ref": "#/components/schemas/AccountLinkAction"}, "example": {}}}},
+                      "responses": {"200": _json("AccountLinks", "The member's links after the change"),
+                                    **error_responses(401, 403, 404, 422, 502, 503)},
+                  }})

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from nc_coop.register.ledger import Move, Window, position_on
-from nc_coop.register.representatives import inactive_representative_accounts
+from nc_coop.register.links import account_grants
 from nc_coop.register.models import Account, CapitalEntry, Membership, MembershipEvent, Notice, Party, ShareEntry
 from nc_coop.register.rules import minimum_payment_cents
 from nc_coop.register.statute import PartyKind
@@ -173,11 +173,11 @@ def _history(events: list) -> list[HistoryEvent]:
 
 def visible_membership_ids(session: Session, user_id: str) -> list[int]:
     """Memberships of every party the user is linked to: as the member or as a representative
-    (only while the appointment runs, if the link came with one)."""
+    (only while the appointment runs, if the link came with one), through links that grant
+    access (not held for review, removed or disabled by the LDAP sync)."""
     rows = session.scalars(
         select(Membership.id).join(Account, Account.party_id == Membership.party_id)
-        .where(Account.nextcloud_user_id == user_id, Account.disabled_at.is_(None),  # not disabled by the LDAP sync
-               Account.id.not_in(inactive_representative_accounts(date.today())))
+        .where(Account.nextcloud_user_id == user_id, account_grants(date.today()))
         .order_by(Membership.member_no)
     ).all()
     return list(dict.fromkeys(rows))

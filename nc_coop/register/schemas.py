@@ -227,3 +227,33 @@ class RepresentativeOut(Schema):
 
 class RepresentativesOut(Schema):
     representatives = fields.List(fields.Nested(RepresentativeOut))
+
+
+class LinkOut(Schema):
+    """An account <-> party link as the board reviews it (nc_coop.register.links)."""
+
+    account_id = WholeNumber()
+    nextcloud_user = fields.String()
+    role = fields.String(metadata={"enum": ["self", "representative"]})
+    status = fields.String(metadata={"enum": ["confirmed", "held", "removed"],
+                                     "description": "held: made by the LDAP sync by member number, name and e-mail "
+                                                    "differ; grants nothing until the board confirms it"})
+    source = fields.String(metadata={"enum": ["ldap_member_no", "ldap_uid", "ldap_new", "admin"],
+                                     "description": "how the link came about: the LDAP sync by member number, by "
+                                                    "uid (an account made in nc_coop), with a party it created, or "
+                                                    "made in nc_coop by the board or office"})
+    reason = fields.String(allow_none=True, metadata={"description": "why the link is or was held"})
+    created_at = fields.DateTime()
+    reviewed_at = fields.DateTime(allow_none=True)
+    reviewed_by = fields.String(allow_none=True)
+    disabled = fields.Boolean(metadata={"description": "the account's LDAP entry is gone (disabled by the sync)"})
+    ldap_uid = fields.String(allow_none=True)
+    ldap_member_no = WholeNumber(allow_none=True)
+
+
+class LinksOut(Schema):
+    links = fields.List(fields.Nested(LinkOut), metadata={"description": "Held links first, then by account id"})
+
+
+class LinkActionSchema(Schema):
+    """Confirming or removing a link needs no fields (the action is in the URL)."""

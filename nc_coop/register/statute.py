@@ -120,6 +120,29 @@ class StatuteParams:
     investing_members_allowed: bool = False  # §8 Abs. 2
     investing_ar_seats_max_permille: int = 250  # §8 Abs. 2: at most 1/4 of AR seats [verify]
     minutes_retention_years: int | None = None  # §47: None keeps minutes indefinitely [verify]
+    # General assembly (nc_coop.assembly). §43 Abs. 3 GenG: one member, one vote; the Satzung may
+    # grant Mehrstimmrechte, at most 3 votes [verify]. Here by holding: one vote per
+    # `multiple_votes_shares_per_vote` shares held, at least 1, at most `multiple_votes_max`.
+    multiple_votes_max: int = 1
+    multiple_votes_shares_per_vote: int | None = None
+    # §8 Abs. 2 S. 2: the Satzung may exclude investing members' votes; where they vote, they
+    # must never outvote the others nor block a 3/4 resolution: their counted votes are capped
+    # at this share of the votes counted (at most 1/4).
+    investing_members_vote: bool = True
+    investing_votes_max_permille: int = 250
+    # §43b Abs. 1 GenG: virtual, hybrid and "gestreckt" assemblies only where the Satzung allows.
+    assembly_virtual_allowed: bool = False
+    assembly_hybrid_allowed: bool = False
+    assembly_staggered_allowed: bool = False
+    # Quorums the Satzung sets (GenG sets none): members taking part per 1000 on the roll.
+    quorum_permille: int = 0
+    quorum_permille_statute_change: int = 0
+    quorum_permille_dissolution: int = 0
+    # §16 Abs. 2 and §78 Abs. 1 GenG: at least 3/4 of the votes cast; the Satzung may require more.
+    majority_permille_statute_change: int = 750
+    majority_permille_dissolution: int = 750
+    # §45 Abs. 1, 2 GenG: a tenth of the members may demand agenda items; the Satzung may set fewer.
+    agenda_request_permille: int = 100
 
     def __post_init__(self) -> None:
         try:
@@ -171,6 +194,24 @@ class StatuteParams:
             self.minutes_retention_years is None or self.minutes_retention_years >= 1,
             "minutes_retention_years must be >= 1 or None",
         )
+        _require(1 <= self.multiple_votes_max <= 3, "multiple_votes_max must be 1..3 (§43 Abs. 3 GenG)")
+        _require(
+            (self.multiple_votes_max > 1) == (self.multiple_votes_shares_per_vote is not None),
+            "multiple_votes_shares_per_vote is required exactly when multiple_votes_max is over 1",
+        )
+        _require(
+            self.multiple_votes_shares_per_vote is None or self.multiple_votes_shares_per_vote >= 1,
+            "multiple_votes_shares_per_vote must be >= 1",
+        )
+        _require(
+            1 <= self.investing_votes_max_permille <= 250,
+            "investing_votes_max_permille must be 1..250 (§8 Abs. 2 GenG: never block a 3/4 resolution)",
+        )
+        for name in ("quorum_permille", "quorum_permille_statute_change", "quorum_permille_dissolution"):
+            _require(0 <= getattr(self, name) <= 1000, f"{name} must be 0..1000")
+        for name in ("majority_permille_statute_change", "majority_permille_dissolution"):
+            _require(750 <= getattr(self, name) <= 1000, f"{name} must be 750..1000 (§16 Abs. 2, §78 GenG)")
+        _require(1 <= self.agenda_request_permille <= 100, "agenda_request_permille must be 1..100 (§45 GenG)")
 
     def notice_months_for(self, *, unternehmer: bool = False) -> int:
         """Notice period in months; the Unternehmer period only applies if the Satzung sets one."""

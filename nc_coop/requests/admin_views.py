@@ -15,6 +15,7 @@ from marshmallow import ValidationError
 
 from nc_coop.appapi.guard import coop_admin_required
 from nc_coop.dates import coop_today
+from nc_coop.audit.chain import lock_chain
 from nc_coop.db import get_db
 from nc_coop.requests import services
 from nc_coop.requests.common import actor, deliver_decision, flat_errors, form_data, json_data
@@ -94,8 +95,15 @@ def decision(request_id: int) -> ResponseReturnValue:
 @bp.post("/admin/requests/<int:request_id>/notify")
 @coop_admin_required
 def notify_again(request_id: int) -> ResponseReturnValue:
-    """Send a decision's notification again (after Nextcloud was unreachable)."""
+    """Send a decision's notification again (after Nextcloud was unreachable).
+
+    Checked and sent under the writers' lock, held until the outcome is committed: of two clicks
+    the second finds the notification sent (409) and the member is told once. Holding the lock
+    over one call to Nextcloud is acceptable for this rare, manual step; a claim that a crash
+    could leave behind would block the retry instead."""
     r = request_or_404(request_id)
+    lock_chain(get_db().session)
+    get_db().session.refresh(r)
     if r.status in (Status.SUBMITTED.value, Status.AWAITING_CONSENT.value) or r.notified_at is not None:
         abort(409)
     deliver_decision(get_db().session, r)

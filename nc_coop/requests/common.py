@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import abort, current_app, g, request
@@ -15,12 +16,12 @@ from sqlalchemy.orm import Session
 
 from nc_coop.dates import coop_today, day
 from nc_coop.nextcloud import NextcloudError, NextcloudGateway
+from nc_coop.register.links import account_grants
 from nc_coop.register.models import Account, Membership
 from nc_coop.register.queries import visible_membership_ids
-from nc_coop.register.representatives import inactive_representative_accounts
 from nc_coop.register.schemas import MAX_ID, parse_euro_cents
 from nc_coop.register.services import Actor
-from nc_coop.requests import services
+from nc_coop.requests import limits, services
 from nc_coop.requests.models import MemberRequest
 from nc_coop.requests.rules import Acknowledgement, Kind, Status
 from nc_coop.web import inputs
@@ -145,30 +146,29 @@ def _decision_text(r: MemberRequest) -> tuple[str, str]:
 
 
 def notify_offer(session: Session, r: MemberRequest) -> None:
-    """Tell the receiving member's logins that a transfer waits for their consent (§76). Best
-    effort: the offer stands without it and is on their Requests page."""
+    """Send the notifications claimed with the offer (``limits.claim_notifications``: at most
+    NC_COOP_OFFER_NOTIFICATIONS_PER_HOUR per user, the last one says so). Best effort: the offer
+    stands without it and is on their Requests page; the outcome is kept in the log."""
     settings = current_app.config["NC_COOP_SETTINGS"]
     link = f"{settings.nextcloud_url}/index.php/apps/app_api/proxy/{settings.app_id}/requests"
-    for user_id in logins_of(session, r.counterpart_membership_id):
-        with force_locale(recipient_locale(gateway(), user_id, g.request_id)):
+    for row in limits.pending_notifications(session, r.id, limits.TRANSFER_OFFER):
+        with force_locale(recipient_locale(gateway(), row.recipient, g.request_id)):
             subject = _("A member offers you a transfer")
-            message = _("Please agree or decline on your Requests page.")
+            message = (_("Please agree or decline on your Requests page. Further offers within the next hour are "
+                         "listed there without another notification.") if row.last_in_window
+                       else _("Please agree or decline on your Requests page."))
         try:
-            gateway().notify(user_id, subject, message, link, g.request_id)
+            gateway().notify(row.recipient, subject, message, link, g.request_id)
+            row.sent_at = datetime.now(UTC)
         except NextcloudError as exc:
             log.warning("Notification about transfer offer %s failed: %s", r.id, exc)
+            row.error = (str(exc) or type(exc).__name__)[:500]
+    session.flush()
 
 
 def logins_of(session: Session, membership_id: int | None) -> list[str]:
     """Nextcloud users who act for a membership today (the member, running representatives)."""
-    if membership_id is None:
-        return []
-    today = coop_today()
-    return list(dict.fromkeys(session.scalars(
-        select(Account.nextcloud_user_id).join(Membership, Membership.party_id == Account.party_id)
-        .where(Membership.id == membership_id, Account.disabled_at.is_(None),
-               Account.id.not_in(inactive_representative_accounts(today)))
-        .order_by(Account.nextcloud_user_id))))
+    return limits.logins_of(session, membership_id, coop_today())
 
 
 def deliver_decision(session: Session, r: MemberRequest, recipients: list[str] | None = None) -> bool:

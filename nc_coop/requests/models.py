@@ -31,6 +31,9 @@ class MemberRequest(Base):
     membership_id: Mapped[int | None] = mapped_column(ForeignKey("membership.id"), index=True)
     # §76: the receiving membership, and the login that consented for it.
     counterpart_membership_id: Mapped[int | None] = mapped_column(ForeignKey("membership.id"), index=True)
+    # §76: the member number the giver typed. The sender's view shows this, never whether it
+    # belongs to a membership (counterpart_membership_id stays NULL when it cannot receive).
+    to_member_no: Mapped[int | None] = mapped_column(Integer)
     counterpart_user: Mapped[str | None] = mapped_column(String(255))
     counterpart_consented_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     shares: Mapped[int | None] = mapped_column(Integer)
@@ -61,3 +64,22 @@ class MemberRequest(Base):
 
     def __repr__(self) -> str:
         return f"<MemberRequest #{self.id} {self.kind} {self.status}>"
+
+
+class NotificationLog(Base):
+    """One Nextcloud notification a member caused another user to get (a transfer offer), or the
+    one that was collapsed because the recipient had their hourly share already. Counted under
+    the writers' lock when an offer is made, so a burst of offers cannot exceed the limit."""
+
+    __tablename__ = "notification_log"
+    __table_args__ = (Index("ix_notification_log_recipient_kind_created_at", "recipient", "kind", "created_at"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(255))  # Nextcloud user id
+    kind: Mapped[str] = mapped_column(String(40))  # transfer_offer
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("member_request.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    collapsed: Mapped[bool] = mapped_column(Boolean)  # over the limit: listed on the Requests page only
+    last_in_window: Mapped[bool] = mapped_column(Boolean)  # the last one allowed: its text says so
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(String(500))

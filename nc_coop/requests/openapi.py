@@ -23,7 +23,9 @@ from nc_coop.requests.schemas import (
     RequestOut,
     RequestsOut,
     SharesSchema,
+    TransferOfferOut,
     TransferSchema,
+    WithdrawSchema,
 )
 from nc_coop.web.openapi import error_responses, output_schema, security
 
@@ -50,11 +52,13 @@ def _post(operation_id: str, summary: str, body: str, example: dict[str, Any], r
 def describe(spec: APISpec) -> None:
     for name, schema in (("Request", RequestOut), ("Requests", RequestsOut), ("AdminRequest", AdminRequestOut),
                          ("AdminRequests", AdminRequestsOut), ("NoticePreview", NoticePreviewOut),
-                         ("ContactResult", ContactResultOut), ("DataExport", DataExportOut)):
+                         ("ContactResult", ContactResultOut), ("DataExport", DataExportOut),
+                         ("TransferOffer", TransferOfferOut)):
         output_schema(spec, name, schema)
     for name, schema in (("JoinRequest", JoinSchema), ("SharesRequest", SharesSchema), ("NoticeRequest", NoticeSchema),
                          ("TransferRequest", TransferSchema), ("ConsentRequest", ConsentSchema),
-                         ("ContactRequest", ContactSchema), ("DecisionRequest", DecisionSchema)):
+                         ("ContactRequest", ContactSchema), ("DecisionRequest", DecisionSchema),
+                         ("WithdrawRequest", WithdrawSchema)):
         spec.components.schema(name, schema=schema)
 
     spec.path("/api/v1/requests", operations={"get": {
@@ -90,8 +94,16 @@ def describe(spec: APISpec) -> None:
         "Sent to the board, with the dates computed on receipt"))
     spec.path("/api/v1/requests/transfer", operations=_post(
         "requestTransfer", "Offer shares and capital to another member (§76 GenG); they must consent",
-        "TransferRequest", {"membership_id": 1, "to_member_no": 2, "shares": 1, "amount_cents": 10000}, "Request",
-        "Waiting for the receiving member's consent"))
+        "TransferRequest", {"membership_id": 1, "to_member_no": 2, "shares": 1, "amount_cents": 10000}, "TransferOffer",
+        "Recorded, waiting for the receiving member's consent; the same answer whether or not the number can "
+        "receive it. 422 at membership_id: NC_COOP_MAX_OPEN_TRANSFERS offers are open already"))
+    spec.path("/api/v1/requests/{request_id}/withdraw", parameters=[REQUEST_ID], operations={"post": {
+        "operationId": "withdrawTransfer", "tags": ["requests"], "security": security(csrf=True),
+        "summary": "The giver withdraws a transfer offer the receiving member has not answered",
+        "requestBody": _body("WithdrawRequest", {}),
+        "responses": {"200": _json("Request", "Withdrawn; 422 at decision: answered or withdrawn already"),
+                      **error_responses(*MEMBER_ERRORS)},
+    }})
     spec.path("/api/v1/requests/{request_id}/consent", parameters=[REQUEST_ID], operations=_post(
         "consentToTransfer", "The receiving member agrees to or declines a transfer offered to them",
         "ConsentRequest", {"consent": True}, "Request",

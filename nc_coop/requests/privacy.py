@@ -24,9 +24,9 @@ from nc_coop.register.models import (
     RepresentationEvent,
     ShareEntry,
 )
+from nc_coop.register.links import account_grants
 from nc_coop.register.queries import visible_membership_ids
-from nc_coop.register.representatives import inactive_representative_accounts
-from nc_coop.requests.models import MemberRequest
+from nc_coop.requests.models import MemberRequest, NotificationLog
 from nc_coop.requests.queries import visible_condition
 
 
@@ -52,6 +52,9 @@ def _other_side(request: MemberRequest, mine: set[int]) -> dict[str, Any]:
         row["submitted_by"] = None  # the receiving side: the giver's login is not theirs
     if request.counterpart_membership_id is not None and request.counterpart_membership_id not in mine:
         row["counterpart_user"] = None  # the giving side: nor the receiver's login
+    if request.kind == "transfer" and request.counterpart_membership_id not in mine:
+        # Nor whether the number reached a membership (to_member_no is what they typed).
+        row["counterpart_membership_id"] = None
     return row
 
 
@@ -63,8 +66,7 @@ def user_data(session: Session, user_id: str) -> dict[str, Any]:
     and requests."""
     membership_ids = visible_membership_ids(session, user_id)
     accounts = session.scalars(select(Account).where(
-        Account.nextcloud_user_id == user_id, Account.disabled_at.is_(None),
-        Account.id.not_in(inactive_representative_accounts(date.today()))).order_by(Account.id)).all()
+        Account.nextcloud_user_id == user_id, account_grants(date.today())).order_by(Account.id)).all()
     party_ids = sorted({a.party_id for a in accounts})
     parties = session.scalars(select(Party).where(Party.id.in_(party_ids)).order_by(Party.id)).all()
     memberships = session.scalars(select(Membership).where(Membership.id.in_(membership_ids))
@@ -112,4 +114,6 @@ def user_data(session: Session, user_id: str) -> dict[str, Any]:
         "representations": [_row(r) for r in representations],
         "document_confirmations": [_row(c) for c in confirmations],
         "audit_events": [_row(e, skip=("prev_hash", "hash")) for e in audit],
+        "notifications": [_row(n) for n in session.scalars(
+            select(NotificationLog).where(NotificationLog.recipient == user_id).order_by(NotificationLog.id))],
     }

@@ -43,6 +43,7 @@ class RequestView:
     purged: bool
     awaiting_my_consent: bool  # §76: the viewing user may consent for the receiving membership
     mine: bool  # sent by the viewing user (or for a membership they act for)
+    withdrawable: bool  # §76: an offer from a membership the viewer acts for, not answered yet
     applicant: dict[str, str | None] | None  # join: the declared data (board only; None once purged)
 
 
@@ -62,8 +63,10 @@ def _view(session: Session, r: MemberRequest, *, viewer_memberships: set[int] | 
                                                  "postal_address", "email", "register_court", "register_no")}
         if name is None:
             name = payload.get("legal_name") or f"{payload.get('given_names') or ''} {payload.get('family_name') or ''}".strip()
-    counterpart_no = (session.scalar(select(Membership.member_no).where(Membership.id == r.counterpart_membership_id))
-                      if r.counterpart_membership_id else None)
+    # The number the giver typed: the same entry whether or not it reached a membership.
+    counterpart_no = r.to_member_no if r.to_member_no is not None else (
+        session.scalar(select(Membership.member_no).where(Membership.id == r.counterpart_membership_id))
+        if r.counterpart_membership_id else None)
     mine_ids = viewer_memberships or set()
     awaiting = (r.status == Status.AWAITING_CONSENT.value and r.counterpart_membership_id in mine_ids)
     mine = (viewer is not None and r.submitted_by == viewer) or (r.membership_id in mine_ids)
@@ -75,7 +78,9 @@ def _view(session: Session, r: MemberRequest, *, viewer_memberships: set[int] | 
         effective_date=r.effective_date, settlement_due=r.settlement_due, decided_at=r.decided_at,
         decided_on=r.decided_on, reason=r.reason, notified_at=r.notified_at,
         notify_error=r.notify_error if board else None, purged=r.purged_at is not None,
-        awaiting_my_consent=awaiting, mine=mine, applicant=applicant if board else None)
+        awaiting_my_consent=awaiting, mine=mine,
+        withdrawable=(r.kind == Kind.TRANSFER.value and r.status == Status.AWAITING_CONSENT.value
+                      and r.membership_id in mine_ids), applicant=applicant if board else None)
 
 
 def visible_condition(user_id: str, memberships: set[int]) -> object:

@@ -24,7 +24,8 @@ from nc_coop.register.statute import Nachschuss, StatuteParams, TransferPolicy
 __all__ = ["Kind", "Status", "Action", "Acknowledgement", "NoticePreview", "RuleViolation", "acknowledgements_for",
            "check_acknowledged", "declaration_sha256", "check_join", "check_further_shares", "notice_preview",
            "after_hours_on_deadline", "check_transfer", "next_status", "PERSONAL_FIELDS",
-           "check_representation_date"]
+           "check_representation_date", "can_receive", "check_open_transfers", "check_open_shares",
+           "MAX_OPEN_SHARE_REQUESTS"]
 
 
 class Kind(StrEnum):
@@ -41,6 +42,7 @@ class Status(StrEnum):
     APPROVED = "approved"  # admitted / confirmed / booked / applied
     REJECTED = "rejected"  # by the board
     DECLINED = "declined"  # §76: the receiving member said no
+    WITHDRAWN = "withdrawn"  # §76: the giver took the offer back before the receiver answered
 
 
 class Action(StrEnum):
@@ -48,6 +50,7 @@ class Action(StrEnum):
     DECLINE = "decline"
     APPROVE = "approve"
     REJECT = "reject"
+    WITHDRAW = "withdraw"
 
 
 # The columns of a request that hold personal data; a purged application keeps none of them.
@@ -57,6 +60,7 @@ PERSONAL_FIELDS = ("submitted_by", "payload", "reason", "counterpart_user", "ack
 _TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (Status.AWAITING_CONSENT, Action.CONSENT): Status.SUBMITTED,
     (Status.AWAITING_CONSENT, Action.DECLINE): Status.DECLINED,
+    (Status.AWAITING_CONSENT, Action.WITHDRAW): Status.WITHDRAWN,
     (Status.SUBMITTED, Action.APPROVE): Status.APPROVED,
     (Status.SUBMITTED, Action.REJECT): Status.REJECTED,
 }
@@ -137,6 +141,17 @@ def check_join(*, already_member: bool, pending_application: bool, shares: int, 
         raise RuleViolation("shares", _l("At most %(max)s shares.", max=params.max_shares))
 
 
+# One open declaration of further shares per membership: a second one can always wait for the
+# board's decision on the first, and each one costs the board a decision (issue 13, point 8).
+MAX_OPEN_SHARE_REQUESTS = 1
+
+
+def check_open_shares(open_requests: int) -> None:
+    if open_requests >= MAX_OPEN_SHARE_REQUESTS:
+        raise RuleViolation("membership_id", _l("A request of this membership for further shares is already with "
+                                                "the board; please wait for its decision."))
+
+
 def check_further_shares(*, running: bool, held: int, paid_in_cents: int, wanted: int, pending: int,
                          params: StatuteParams) -> None:
     """§15b Abs. 2: refused while any share but the newest is not fully paid; never above the
@@ -191,18 +206,15 @@ def after_hours_on_deadline(submitted_local: datetime, preview: NoticePreview, *
 
 # --- Transfer (§76) ------------------------------------------------------------------------------
 
-def check_transfer(params: StatuteParams, *, same_membership: bool, receiver_running: bool,
-                   giver_shares: int, giver_capital_cents: int, giver_mandatory: int, shares: int,
-                   amount_cents: int, receiver_shares: int, receiver_capital_cents: int) -> None:
-    """§76: not to oneself, not where the statute excludes it, only to a running membership,
-    no more than the giver holds, no partial transfer of mandatory shares, and within the
-    receiver's Geschäftsanteile (counting the shares that come with the transfer)."""
+def check_transfer(params: StatuteParams, *, same_membership: bool, giver_shares: int, giver_capital_cents: int,
+                   giver_mandatory: int, shares: int, amount_cents: int) -> None:
+    """§76, the giver's side: not to oneself, not where the statute excludes it, no more than the
+    giver holds, no partial transfer of mandatory shares. Nothing here depends on the receiver:
+    whether the number can receive it must not show in the answer (see ``can_receive``)."""
     if params.transfer_policy is TransferPolicy.EXCLUDED:
         raise RuleViolation("to_member_no", _l("The statute excludes transfers (§76 Abs. 2 GenG)."))
     if same_membership:
         raise RuleViolation("to_member_no", _l("You cannot transfer to yourself."))
-    if not receiver_running:
-        raise RuleViolation("to_member_no", _l("There is no current member with this number."))
     if shares < 0 or amount_cents < 0 or (shares == 0 and amount_cents == 0):
         raise RuleViolation("amount", _l("Transfer some shares or some capital."))
     if shares > giver_shares:
@@ -213,12 +225,30 @@ def check_transfer(params: StatuteParams, *, same_membership: bool, receiver_run
     if not everything and giver_shares - shares < giver_mandatory:
         raise RuleViolation("shares", _l("You must keep your %(mandatory)s mandatory share(s) unless you transfer "
                                          "everything.", mandatory=giver_mandatory))
+
+
+def can_receive(params: StatuteParams, *, receiver_running: bool, shares: int, amount_cents: int,
+                receiver_shares: int, receiver_capital_cents: int) -> bool:
+    """§76, the receiver's side: a running membership without a pending exit whose
+    Geschäftsanteile (with the shares that come along) can take the amount. The sender is never
+    told the outcome; an offer that fails here reaches nobody."""
+    if not receiver_running:
+        return False
     if amount_cents:
         try:
             register_rules.check_transfer_capacity(receiver_shares + shares, receiver_capital_cents, amount_cents,
                                                    params)
         except RuleViolation:
-            raise RuleViolation("amount", _l("The receiver's shares cannot take this amount (§76 Abs. 1 GenG).")) from None
+            return False
+    return True
+
+
+def check_open_transfers(open_offers: int, limit: int) -> None:
+    """At most ``limit`` offers of one membership wait for an answer (NC_COOP_MAX_OPEN_TRANSFERS)."""
+    if open_offers >= limit:
+        raise RuleViolation("membership_id", _l("This membership already has %(count)s transfer offer(s) waiting for an "
+                                                "answer; at most %(limit)s may be open at a time. Wait for an answer "
+                                                "or withdraw one.", count=open_offers, limit=limit))
 
 
 def check_representation_date(on: date, today: date) -> None:

@@ -106,6 +106,10 @@ class ConsentSchema(Schema):
     consent = fields.Boolean(required=True, metadata={"description": "true: agree to receive; false: decline"})
 
 
+class WithdrawSchema(Schema):
+    """Withdrawing a transfer offer takes no fields: ``{}`` (an unknown field is refused)."""
+
+
 class ContactSchema(Schema):
     membership_id = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_ID))
     postal_address = fields.String(required=True, validate=[validate.Length(min=5, max=1000), STORABLE, ADDRESS])
@@ -158,6 +162,12 @@ class RequestOut(Schema):
     notified_at = fields.DateTime(allow_none=True)
     purged = fields.Boolean(metadata={"description": "a rejected application's personal data was deleted"})
     awaiting_my_consent = fields.Boolean()
+    withdrawable = fields.Boolean(metadata={"description": "§76: the user may withdraw this offer (not answered yet)"})
+
+
+class TransferOfferOut(RequestOut):
+    message = fields.String(metadata={"description": "The same for every offer: whether the member number can "
+                                                     "receive it is not told"})
 
 
 class AdminRequestOut(RequestOut):
@@ -198,6 +208,8 @@ class DataExportOut(Schema):
     representations = fields.List(fields.Dict())
     document_confirmations = fields.List(fields.Dict())
     audit_events = fields.List(fields.Dict())
+    notifications = fields.List(fields.Dict(), metadata={"description": "Notifications about transfer offers to "
+                                                                         "the user, sent or collapsed"})
 
 
 class ContactResultOut(Schema):

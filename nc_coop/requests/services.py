@@ -29,7 +29,7 @@ from nc_coop.register.queries import visible_membership_ids
 from nc_coop.register.services import Actor
 from nc_coop.register.statute import PartyKind, StatuteParams, TransferPolicy
 from nc_coop.register.statutes import Statutes, params_to_json
-from nc_coop.requests import rules
+from nc_coop.requests import limits, rules
 from nc_coop.requests.models import MemberRequest
 from nc_coop.requests.rules import Acknowledgement, Action, Kind, NoticePreview, RuleViolation, Status
 
@@ -37,7 +37,7 @@ APPLICANT = "applicant"  # the audit actor of an application: no user id in the 
 Render = Callable[[Acknowledgement], str]
 
 __all__ = ["Actor", "submit_join", "submit_shares", "preview_notice", "submit_notice", "submit_transfer",
-           "respond_transfer", "decide", "change_contact", "after_notification", "membership_state"]
+           "withdraw_transfer", "respond_transfer", "decide", "change_contact", "after_notification", "membership_state"]
 
 
 def _now() -> datetime:
@@ -156,6 +156,8 @@ def submit_shares(session: Session, actor: Actor, *, membership_id: int, shares:
     statutes = Statutes(session)
     _, version, params = _statute(statutes, today, "shares")
     state = membership_state(session, statutes, membership_id, today)
+    if state.running and not state.exit_pending:  # a membership that ends gets its own message below
+        rules.check_open_shares(limits.open_share_requests(session, membership_id))  # under the lock above
     rules.check_further_shares(running=state.running and not state.exit_pending, held=state.held,
                                paid_in_cents=state.paid_in_cents, wanted=shares,
                                pending=_pending_shares(session, membership_id), params=params)
@@ -222,8 +224,15 @@ def notice_scope(request: MemberRequest) -> str:
 # --- §76 transfer --------------------------------------------------------------------------------
 
 def submit_transfer(session: Session, actor: Actor, *, membership_id: int, to_member_no: int, shares: int,
-                    amount_cents: int, today: date) -> MemberRequest:
-    """The giver's side of a §76 agreement; it waits for the receiving member's consent."""
+                    amount_cents: int, today: date, max_open: int = 3,
+                    notifications_per_hour: int = 3) -> MemberRequest:
+    """The giver's side of a §76 agreement; it waits for the receiving member's consent.
+
+    The answer is the same whether ``to_member_no`` can receive it or not (issue 13, point 8):
+    an offer to an unknown number, a member who has left or is leaving, or one whose shares cannot
+    take the amount is stored all the same, without a receiving membership, so nobody sees or
+    answers it and it counts against ``max_open`` like any other; the sender can withdraw it.
+    Notifications for the receiver are claimed here, under the lock (see ``limits``)."""
     receiver_id = session.scalar(select(Membership.id).where(Membership.member_no == to_member_no))
     ids = [membership_id] + ([receiver_id] if receiver_id is not None else [])
     register.lock_memberships(session, ids)
@@ -234,18 +243,44 @@ def submit_transfer(session: Session, actor: Actor, *, membership_id: int, to_me
         raise RuleViolation("membership_id", _l("This membership does not run any more."))
     receiver = membership_state(session, statutes, receiver_id, today) if receiver_id is not None else None
     rules.check_transfer(params, same_membership=receiver_id == membership_id,
-                         receiver_running=receiver is not None and receiver.running and not receiver.exit_pending,
                          giver_shares=giver.held, giver_capital_cents=giver.paid_in_cents,
-                         giver_mandatory=giver.mandatory, shares=shares, amount_cents=amount_cents,
-                         receiver_shares=receiver.held if receiver else 0,
-                         receiver_capital_cents=receiver.paid_in_cents if receiver else 0)
+                         giver_mandatory=giver.mandatory, shares=shares, amount_cents=amount_cents)
+    rules.check_open_transfers(limits.open_transfers(session, membership_id), max_open)  # under the lock above
+    delivered = receiver is not None and rules.can_receive(
+        params, receiver_running=receiver.running and not receiver.exit_pending, shares=shares,
+        amount_cents=amount_cents, receiver_shares=receiver.held, receiver_capital_cents=receiver.paid_in_cents)
     request = _new_request(Kind.TRANSFER, Status.AWAITING_CONSENT, actor.user_id, today, membership_id=membership_id,
-                           counterpart_membership_id=receiver_id, shares=shares, amount_cents=amount_cents,
-                           **_statute_columns(statutes, today))
+                           counterpart_membership_id=receiver_id if delivered else None, to_member_no=to_member_no,
+                           shares=shares, amount_cents=amount_cents, **_statute_columns(statutes, today))
     session.add(request)
     session.flush()
+    # The sender's data export holds this event: it names the number typed, not where it went.
     _audit(session, actor.user_id, "submit", request, actor.request_id, membership_id=membership_id,
-           to_membership_id=receiver_id, shares=shares, amount_cents=amount_cents)
+           to_member_no=to_member_no, shares=shares, amount_cents=amount_cents)
+    notify, collapsed = limits.claim_notifications(
+        session, request, limits.logins_of(session, request.counterpart_membership_id, today),
+        kind=limits.TRANSFER_OFFER, per_hour=notifications_per_hour, now=request.submitted_at) if delivered else (0, 0)
+    record(session, actor=actor.user_id, action="request.transfer_routed", entity="member_request_routing",
+           entity_id=str(request.id), diff={"to_membership_id": request.counterpart_membership_id,
+                                            "delivered": delivered, "notifications": notify, "collapsed": collapsed},
+           request_id=actor.request_id)
+    return request
+
+
+def withdraw_transfer(session: Session, actor: Actor, request: MemberRequest) -> MemberRequest:
+    """The giver takes back an offer the receiver has not answered (also one that reached
+    nobody): it frees a place under the open-offer limit. Re-read under the lock: an answer that
+    came first wins, and the withdrawal is refused."""
+    lock_chain(session)
+    session.refresh(request)
+    if request.kind != Kind.TRANSFER.value:
+        raise RuleViolation("decision", _l("Only a transfer offer can be withdrawn."))
+    if request.status != Status.AWAITING_CONSENT.value:
+        raise RuleViolation("decision", _l("This offer has been answered or withdrawn already."))
+    request.status = rules.next_status(Status(request.status), Action.WITHDRAW).value
+    request.decided_at = _now()
+    session.flush()
+    _audit(session, actor.user_id, "withdraw", request, actor.request_id, membership_id=request.membership_id)
     return request
 
 

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from nc_coop.appapi.guard import current_roles
-from nc_coop.audit.chain import record
+from nc_coop.audit.chain import lock_chain, record
 from nc_coop.config import Letterhead
 from nc_coop.dates import Dates, coop_today
 from nc_coop.db import get_db
@@ -56,6 +56,7 @@ from nc_coop.requests.schemas import (
     RequestsOut,
     SharesSchema,
     TransferSchema,
+    WithdrawSchema,
 )
 from nc_coop.web.inputs import form_fields, unprocessable
 from nc_coop.web.navigation import see_other
@@ -118,7 +119,8 @@ def index() -> ResponseReturnValue:
     requests = my_requests(session, g.user_id)
     return render_template("requests/index.html", requests=requests, memberships=_memberships(),
                            member=services.is_member(session, g.user_id, _today()),
-                           sent=request.args.get("sent"), done=request.args.get("done"))
+                           sent=request.args.get("sent"), done=request.args.get("done"),
+                           offered=transfer_offered_message() if request.args.get("sent") == "transfer" else None)
 
 
 # --- Join (§15) -------------------------------------------------------------------------------------
@@ -215,9 +217,7 @@ def transfer() -> ResponseReturnValue:
         data, errors = form_data(TransferSchema(), euro_fields=("amount",))
         if data is not None:
             try:
-                r = services.submit_transfer(_session(), actor(), membership_id=data["membership_id"],
-                                             to_member_no=data["to_member_no"], shares=data["shares"],
-                                             amount_cents=data["amount_cents"], today=_today())
+                r = _submit_transfer(data)
             except RuleViolation as exc:
                 errors = _errors(exc)
             else:
@@ -226,6 +226,45 @@ def transfer() -> ResponseReturnValue:
                 return see_other(rel_url_for("requests.index", sent="transfer"))
     return render_template("requests/transfer.html", errors=errors, form=form, memberships=_memberships()), \
         (422 if errors else 200)
+
+
+def _submit_transfer(data: dict[str, Any]) -> Any:
+    settings = current_app.config["NC_COOP_SETTINGS"]
+    return services.submit_transfer(_session(), actor(), membership_id=data["membership_id"],
+                                    to_member_no=data["to_member_no"], shares=data["shares"],
+                                    amount_cents=data["amount_cents"], today=_today(),
+                                    max_open=settings.max_open_transfers,
+                                    notifications_per_hour=settings.offer_notifications_per_hour)
+
+
+def transfer_offered_message() -> str:
+    """The one answer to every accepted offer: it must not tell whether the number can receive it."""
+    return _("The transfer was offered, if this member number can receive it. A member who can is asked to "
+             "agree in their own account; you will be notified of their answer. Until then the offer waits "
+             "on your Requests page, where you can withdraw it.")
+
+
+@bp.post("/requests/<int:request_id>/withdraw")
+def withdraw(request_id: int) -> ResponseReturnValue:
+    """The giver takes back an offer that waits for the receiving member."""
+    session = _session()
+    r = _withdrawable_or_404(request_id)
+    try:
+        services.withdraw_transfer(session, actor(), r)
+    except RuleViolation as exc:
+        session.rollback()
+        return render_template("requests/index.html", requests=my_requests(session, g.user_id),
+                               memberships=_memberships(), member=services.is_member(session, g.user_id, _today()),
+                               withdraw_error=exc.reason, sent=None, done=None), 422
+    return see_other(rel_url_for("requests.index", done="withdrawn"))
+
+
+def _withdrawable_or_404(request_id: int) -> Any:
+    """A transfer offered from a membership the user acts for; else 404 (also for the receiver)."""
+    r = request_for_user(_session(), g.user_id, request_id)
+    if r is None or r.kind != Kind.TRANSFER.value or r.membership_id not in visible_membership_ids(_session(), g.user_id):
+        abort(404)
+    return r
 
 
 @bp.post("/requests/<int:request_id>/consent")
@@ -248,6 +287,9 @@ def consent(request_id: int) -> ResponseReturnValue:
 
 
 def _consentable_or_404(request_id: int) -> Any:
+    # Read under the writers' lock (held to the commit): of two answers at once, the second finds
+    # the offer answered and gets the 404 a later click gets, and nothing is booked twice.
+    lock_chain(_session())
     r = request_for_user(_session(), g.user_id, request_id)
     if r is None or not view_for_user(_session(), g.user_id, r).awaiting_my_consent:
         abort(404)
@@ -433,12 +475,18 @@ def api_notice() -> ResponseReturnValue:
 def api_transfer() -> ResponseReturnValue:
     data = json_data(TransferSchema())
     own_membership_or_404(_session(), data["membership_id"])
-    r = _api_call(lambda: services.submit_transfer(_session(), actor(), membership_id=data["membership_id"],
-                                                   to_member_no=data["to_member_no"], shares=data["shares"],
-                                                   amount_cents=data["amount_cents"], today=_today()))
+    r = _api_call(lambda: _submit_transfer(data))
     _session().commit()
     notify_offer(_session(), r)
-    return jsonify(_out(r)), 201
+    return jsonify({**_out(r), "message": transfer_offered_message()}), 201
+
+
+@bp.post("/api/v1/requests/<int:request_id>/withdraw")
+def api_withdraw(request_id: int) -> ResponseReturnValue:
+    r = _withdrawable_or_404(request_id)
+    json_data(WithdrawSchema())
+    _api_call(lambda: services.withdraw_transfer(_session(), actor(), r))
+    return jsonify(_out(r))
 
 
 @bp.post("/api/v1/requests/<int:request_id>/consent")

@@ -116,6 +116,11 @@ def capabilities() -> Response:
     status, body = recordings.ocs("ocs_capabilities")
     if caller.user_id:  # the notifications app announces itself to logged-in users
         body["ocs"]["data"]["capabilities"]["notifications"] = {"ocs-endpoints": ["list", "get", "delete"]}
+    if _state().talk_enabled:
+        # From Talk's documented capabilities (docs/capabilities.md), not recorded: the recorded
+        # server has no Talk. Only what nc_coop looks at: the app's key and its API version.
+        body["ocs"]["data"]["capabilities"]["spreed"] = {"features": ["conversation-v4"],
+                                                        "config": {"conversations": {"can-create": True}}}
     return _reply((status, body), caller)
 
 

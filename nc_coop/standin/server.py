@@ -17,7 +17,7 @@ import requests
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from nc_coop.standin import dav, ocs, proxy
+from nc_coop.standin import dav, ocs, proxy, talk
 from nc_coop.standin.userldap import LdapSource, computer_file_size
 from nc_coop.standin.state import ExApp, Route, StandInState, StandInUser, default_users, routes_from_info_xml
 
@@ -40,6 +40,7 @@ class NextcloudStandIn:
         app.register_blueprint(ocs.bp)
         app.register_blueprint(proxy.bp)
         app.register_blueprint(dav.bp)
+        app.register_blueprint(talk.bp)
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
         self._thread: threading.Thread | None = None
 

@@ -117,6 +117,13 @@ class StandInState:
     # AppAPI's PHP proxy follows the ExApp's redirects (APPAPI.md "Corrections"); HaRP and a plain
     # reverse proxy pass them to the browser. False plays the latter, for the tests of both paths.
     proxy_follows_redirects: bool = True
+    # Talk and CalDAV calendars: the recorded server has no Talk (no ``spreed`` capability in
+    # ocs_capabilities.json) and nothing of CalDAV was recorded, so both are off by default. On,
+    # the stand-in answers from Talk's and CalDAV's documented APIs, not from recordings (talk.py).
+    talk_enabled: bool = False
+    caldav_enabled: bool = False
+    talk_rooms: dict[str, dict[str, Any]] = field(default_factory=dict)  # token → room
+    calendar_objects: dict[str, str] = field(default_factory=dict)  # path → iCalendar text
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def groups(self) -> list[str]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -28,10 +29,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nc_coop.audit.models import AuditEvent
 from nc_coop.documents import demo as documents_demo
 from nc_coop.documents.models import GovernanceDocument
 from nc_coop.documents.queries import all_documents
 from nc_coop.quota.models import QuotaChange, QuotaOverride, QuotaRequest
+from nc_coop.register.models import Account
 from nc_coop.requests.models import MemberRequest
 from nc_coop.standin.dav import put_file
 from tests.browser.conftest import InNextcloud, Site, open_in_nextcloud
@@ -213,6 +216,47 @@ def test_bea_appoints_a_representative_and_ends_the_appointment(site: Site, bea:
          says=["Die Änderung der Vertretung wurde gespeichert."], grew=["representation_event", "audit_event"])
     row = bea.frame.locator("#representatives ~ table tr", has_text="Marie Hoffmann")
     assert row.locator("button").count() == 0  # ended: nothing left to end
+
+
+def arrived(frame: Any) -> bool:
+    """A new document has replaced the one a form was sent from (see InNextcloud.submit)."""
+    try:
+        return frame.evaluate("!window.__beforeSubmit && document.readyState === 'complete'"
+                              " && !document.querySelector('[data-continue]') && !!document.querySelector('main')")
+    except Exception:  # noqa: BLE001 - the document changed while we asked
+        return False
+
+
+def test_bea_confirms_a_link_the_ldap_sync_held_using_the_keyboard(site: Site, bea: InNextcloud) -> None:
+    """A directory account linked by alice's member number but not alice (issue 13, point 4)."""
+    alice = site.membership("alice")
+    with Session(site.engine) as session, session.begin():
+        held = Account(nextcloud_user_id="mallory", party_id=site.world.parties["alice"], role="self",
+                       created_at=datetime.now(BERLIN), link_source="ldap_member_no", link_status="held",
+                       link_note="name_and_email_differ")
+        session.add(held)
+        session.flush()
+        held_id = held.id
+    bea.go(f"/admin/members/{alice}")
+    frame = bea.frame
+    row = frame.locator("#links ~ table tr", has_text="mallory")
+    assert "zur Prüfung zurückgehalten" in row.inner_text() and "über die Mitgliedsnummer" in row.inner_text()
+    assert "Zur Prüfung zurückgehaltene Verknüpfungen" in frame.inner_text("main")
+    before = site.rows()
+    frame.evaluate("window.__beforeSubmit = true")
+    row.get_by_role("button", name="Verknüpfung von mallory bestätigen").focus()
+    bea.page.keyboard.press("Enter")  # as a keyboard user sends it
+    lands_on = rf"/admin/members/{alice}\?link=confirm#links"
+    deadline = time.monotonic() + 15
+    while not arrived(frame):  # asked in the page: a wait_for_function predicate would need 'unsafe-eval'
+        assert time.monotonic() < deadline, f"still at {frame.url}"
+        time.sleep(0.05)
+    bea.landed(lands_on, before, says=["Die Verknüpfung wurde bestätigt"], grew=["audit_event"])
+    row = bea.frame.locator("#links ~ table tr", has_text="mallory")
+    assert "bestätigt" in row.inner_text() and row.get_by_role("button", name="Verknüpfung von mallory bestätigen").count() == 0
+    with Session(site.engine) as session:
+        assert session.get(Account, held_id).link_status == "confirmed"
+        assert session.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(1)) == "account.link_confirmed"
 
 
 # --- Quotas -------------------------------------------------------------------------------------------
@@ -411,3 +455,72 @@ def test_admin_runs_the_ldap_sync_now_and_watches_it(site: Site, admin: InNextcl
     assert "full" in newest_run and "ok" in newest_run and "running" not in newest_run, newest_run
     assert admin.frame.is_enabled("button:has-text('Sync now')")
     admin.landed("/admin/ldap", before, grew=["ldap_sync_run"], background=True)
+
+
+def test_a_double_click_on_the_booking_button_books_once(site: Site, admin: InNextcloud) -> None:
+    """Both clicks send the form (the server sees two POSTs); the form's hidden key makes the
+    second book nothing and lead to the page the first led to (issue 13, point 3)."""
+    import io  # noqa: PLC0415 - this test only
+    import time  # noqa: PLC0415
+    from urllib.parse import parse_qs  # noqa: PLC0415
+
+    from nc_coop.register.models import CapitalEntry  # noqa: PLC0415
+
+    alice = site.membership("alice")
+    posts: list[str] = []
+    app = site.app
+    inner = app.wsgi_app
+
+    def counting(environ: dict[str, Any], start_response: Any) -> Any:
+        """Notes each POST of this form with what it books (a click on the next page's empty
+        form would not be a second submit of this one)."""
+        if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"].endswith(f"/admin/members/{alice}"):
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(body)
+            posts.append(parse_qs(body.decode())["reference"][0] if b"reference=Double" in body else "other")
+            if len(posts) == 1:
+                time.sleep(0.5)  # a slow answer: the second click surely lands on this page, not the next
+        return inner(environ, start_response)
+
+    def entries() -> list[int]:
+        with Session(site.engine) as session:
+            return list(session.scalars(select(CapitalEntry.id).where(CapitalEntry.membership_id == alice,
+                                                                      CapitalEntry.reference == "Double click")))
+
+    admin.go(f"/admin/members/{alice}")
+    frame = admin.frame
+    frame.select_option("#f-type", "deposit")
+    set_dates(admin, {"#f-date": today()})
+    frame.fill("#f-amount", "12.34")
+    frame.fill("#f-reference", "Double click")
+    app.wsgi_app = counting  # type: ignore[method-assign]
+    try:
+        frame.evaluate("window.__beforeSubmit = true")
+        # Two clicks with the mouse, as a person's double click: both on this page, the second
+        # while the first POST is on its way (frame.click would wait and hit the next page's form).
+        button = frame.locator("form.booking:has(#f-type) button[type=submit]")
+        button.scroll_into_view_if_needed()
+        box = button.bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        admin.page.mouse.click(x, y)
+        time.sleep(0.15)  # a person's double click: the first submission's request has left by now
+        admin.page.mouse.click(x, y)
+        deadline = time.monotonic() + 15
+        while True:  # asked in the page: frame.url only updates while Playwright is called
+            try:
+                state = frame.evaluate("({url: location.href, fresh: !window.__beforeSubmit"
+                                       " && document.readyState === 'complete' && !!document.querySelector('main')"
+                                       " && !document.querySelector('[data-continue]')})")
+            except Exception:  # noqa: BLE001 - the document changed while we asked
+                state = {"url": "", "fresh": False}
+            if state["fresh"] and state["url"].endswith(f"/admin/members/{alice}?booked=1") and len(posts) >= 2:
+                break
+            assert time.monotonic() < deadline, (state, posts)
+            time.sleep(0.05)
+        time.sleep(0.5)  # a POST still on its way would book now
+    finally:
+        app.wsgi_app = inner  # type: ignore[method-assign]
+    assert posts == ["Double click", "Double click"], posts  # the server got the form twice
+    assert len(entries()) == 1
+    assert "The booking was recorded." in admin.frame.inner_text("main")
+    assert admin.frame.locator("table tr", has_text="Double click").count() == 1

@@ -60,7 +60,7 @@ def test_a_member_sends_every_request_in_english(paid_up: Site, browser: Any) ->
         alice.frame.fill("#f-shares", "1")
         alice.frame.fill("#f-amount", "100")
         alice.send("button[type=submit]", r"/requests\?sent=transfer",
-                   says=["Your request was sent"], grew=["member_request"])
+                   says=["Your transfer offer was recorded"], grew=["member_request"])
 
         alice.frame.click("text=Give notice")
         alice.frame.click("text=Show the dates")  # a preview: served at the POST's URL, and whole there

@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from nc_coop.assembly.openapi import describe as describe_assembly
 from nc_coop.documents.openapi import describe as describe_documents
 from nc_coop.ldapsync.openapi import describe as describe_ldap_sync
 from nc_coop.quota.openapi import describe as describe_quota
@@ -40,7 +41,8 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
 SEEDED = [1, 2, 3]  # the membership ids of the seeded register (a fresh database each time)
 
 schema = schemathesis.openapi.from_dict(build_document("0.1.0", [describe, describe_ldap_sync, describe_documents,
-                                                                 describe_requests, describe_quota]))
+                                                                 describe_requests, describe_quota,
+                                                                 describe_assembly]))
 
 
 @schema.hook

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from nc_coop.assembly.services import add_item, convene, create_assembly
 from nc_coop.register.models import Account
 from nc_coop.register.services import admit_member, book_capital, receive_notice
 from tests.conftest import appapi_headers
@@ -82,11 +83,19 @@ def test_the_admin_desk_names_ledger_entries_in_the_admins_language(client: Flas
     assert entries["de"] == ["Geschäftsanteile #1", "Geschäftsguthaben #1", "Geschäftsanteile #2"]
 
 
-def test_every_csv_download_sends_one_charset(app: Flask, client: FlaskClient, alice: tuple[int, int]) -> None:
+def test_every_csv_download_sends_one_charset(app: Flask, client: FlaskClient, engine: Engine,
+                                              alice: tuple[int, int]) -> None:
+    with Session(engine) as session:  # the invitation list needs a convened assembly
+        assembly = create_assembly(session, OFFICE, title="GV", form="presence", held_on=date.today() + timedelta(60),
+                                   place="Hall")
+        add_item(session, OFFICE, assembly_id=assembly.id, title="Annual accounts", resolution_type="simple")
+        convene(session, OFFICE, assembly_id=assembly.id, convened_on=date.today())
+        session.commit()
+        assembly_id = assembly.id
     csv_routes = sorted({rule.rule for rule in app.url_map.iter_rules() if "csv" in rule.rule})
     assert csv_routes, "no CSV download found"
     for route in csv_routes:
-        url = re.sub(r"<any\([^)]*\):\w+>", "csv", route)
+        url = re.sub(r"<any\([^)]*\):\w+>", "csv", route).replace("<int:assembly_id>", str(assembly_id))
         assert "<" not in url, f"fill in the arguments of {route}"
         with client.get(url, headers=appapi_headers("admin")) as response:
             assert response.status_code == 200, url

@@ -16,9 +16,12 @@ from nc_coop.requests.rules import (
     Status,
     acknowledgements_for,
     after_hours_on_deadline,
+    can_receive,
     check_acknowledged,
     check_further_shares,
     check_join,
+    check_open_shares,
+    check_open_transfers,
     check_transfer,
     declaration_sha256,
     next_status,
@@ -105,21 +108,41 @@ def test_a_notice_sent_after_hours_on_its_last_day_is_flagged() -> None:
     assert not after_hours_on_deadline(datetime(2025, 12, 30, 23, 0), early)
 
 
-def test_a_transfer_respects_the_statute_the_holdings_and_the_receivers_capacity() -> None:
-    ok = {"same_membership": False, "receiver_running": True, "giver_shares": 3, "giver_capital_cents": 30_000,
-          "giver_mandatory": 1, "shares": 1, "amount_cents": 10_000, "receiver_shares": 1,
-          "receiver_capital_cents": 10_000}
+def test_a_transfer_respects_the_statute_and_the_givers_holdings() -> None:
+    ok = {"same_membership": False, "giver_shares": 3, "giver_capital_cents": 30_000, "giver_mandatory": 1,
+          "shares": 1, "amount_cents": 10_000}
     check_transfer(PARAMS, **ok)
     check_transfer(PARAMS, **{**ok, "shares": 3, "amount_cents": 30_000})  # everything: leaves without settlement
-    for change, field in (({"same_membership": True}, "to_member_no"), ({"receiver_running": False}, "to_member_no"),
+    for change, field in (({"same_membership": True}, "to_member_no"),
                           ({"shares": 0, "amount_cents": 0}, "amount"), ({"shares": 4}, "shares"),
-                          ({"amount_cents": 40_000}, "amount"), ({"shares": 3}, "shares"),
-                          ({"shares": 0, "amount_cents": 10_001}, "amount")):
+                          ({"amount_cents": 40_000}, "amount"), ({"shares": 3}, "shares")):
         with pytest.raises(RuleViolation) as refused:
             check_transfer(PARAMS, **{**ok, **change})
         assert refused.value.field == field, change
     with pytest.raises(RuleViolation, match="excludes"):
         check_transfer(replace(PARAMS, transfer_policy=TransferPolicy.EXCLUDED), **ok)
+
+
+def test_whether_the_receiver_can_take_a_transfer_is_a_yes_or_no_never_a_message() -> None:
+    """The receiver's side decides only where the offer goes (issue 13, point 8): running, and
+    Geschäftsanteile that can take the amount (counting the shares that come along)."""
+    ok = {"receiver_running": True, "shares": 1, "amount_cents": 10_000, "receiver_shares": 1,
+          "receiver_capital_cents": 10_000}
+    assert can_receive(PARAMS, **ok)
+    assert can_receive(PARAMS, **{**ok, "shares": 0, "amount_cents": 0})
+    assert not can_receive(PARAMS, **{**ok, "receiver_running": False})
+    assert not can_receive(PARAMS, **{**ok, "shares": 0, "amount_cents": 10_001})
+
+
+def test_open_request_limits_name_the_membership() -> None:
+    check_open_transfers(2, 3)
+    check_open_shares(0)
+    for call in (lambda: check_open_transfers(3, 3), lambda: check_open_transfers(7, 3), lambda: check_open_shares(1)):
+        with pytest.raises(RuleViolation) as refused:
+            call()
+        assert refused.value.field == "membership_id"
+    with pytest.raises(RuleViolation, match="at most 3 may be open"):
+        check_open_transfers(3, 3)
 
 
 def test_decided_requests_stay_decided() -> None:

@@ -199,6 +199,7 @@ def test_a_fraction_of_a_share_is_a_field_error(app: Flask, client: FlaskClient,
     answer = post(app, client, "/api/v1/requests/shares", "alice",
                   json={"membership_id": alice, "shares": 2, "acknowledged": ["payment", "notice_period"]})
     assert answer.status_code == 201, answer.get_json()
-    answer = post(app, client, "/requests/shares", "alice", {"membership_id": str(alice), "shares": "3",
-                                                             "ack_payment": "1", "ack_notice_period": "1"})
+    # Another membership: alice's has its one open request for further shares now.
+    answer = post(app, client, "/requests/shares", "rita", {"membership_id": str(people["org"]), "shares": "3",
+                                                            "ack_payment": "1", "ack_notice_period": "1"})
     assert answer.headers.get("X-NC-Coop-Continue")

@@ -109,7 +109,7 @@ def test_the_json_api_refuses_with_field_errors_and_writes_nothing(app: Flask, c
     cases = [("/api/v1/requests/join", {"kind": "natural", "shares": 1}, {"postal_address", "email"}),
              ("/api/v1/requests/shares", {"membership_id": people["alice"], "shares": 1}, {"ack_payment"}),
              ("/api/v1/requests/notice", {"membership_id": people["alice"], "scope": "sometimes"}, {"scope"}),
-             ("/api/v1/requests/transfer", {"membership_id": people["alice"], "to_member_no": 99, "shares": 1},
+             ("/api/v1/requests/transfer", {"membership_id": people["alice"], "to_member_no": 0, "shares": 1},
               {"to_member_no"})]
     for path, body, fields in cases:
         answer = post(app, client, path, "alice", json=body)

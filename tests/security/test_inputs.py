@@ -50,7 +50,8 @@ def json_posts(app: Flask) -> list[str]:
     paths = []
     for path, operations in document(app)["paths"].items():
         if "post" in operations:
-            for name in ("membership_id", "request_id", "document_id", "override_id"):
+            for name in ("membership_id", "request_id", "document_id", "override_id", "account_id", "party_id",
+                         "assembly_id", "item_id", "proxy_id", "demand_id"):
                 path = path.replace("{" + name + "}", str(SEEDED_IDS[0]))
             assert "{" not in path, path
             paths.append(path)
