@@ -40,6 +40,13 @@ class State(StrEnum):
     MINUTES_PUBLISHED = "minutes_published"
 
 
+# For messages; the same words as the pages' labels (templates/assembly/_labels.html).
+FORM_LABELS = {Form.PRESENCE: _l("In person"), Form.VIRTUAL: _l("Virtual"), Form.HYBRID: _l("Hybrid"),
+               Form.STAGGERED: _l("Gestreckt (discussion, then voting)")}
+STATE_LABELS = {State.DRAFT: _l("Draft"), State.CONVENED: _l("Convened"), State.DISCUSSION: _l("Discussion"),
+                State.VOTING_OPEN: _l("Voting open"), State.CLOSED: _l("Voting closed"),
+                State.MINUTES_PUBLISHED: _l("Minutes published")}
+
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.DRAFT: frozenset({State.CONVENED}),
     State.CONVENED: frozenset({State.DISCUSSION, State.VOTING_OPEN}),
@@ -54,7 +61,7 @@ def check_transition(current: State, target: State, form: Form) -> None:
     """Only the edges of the state machine; a gestreckt assembly has its discussion phase first."""
     if target not in TRANSITIONS[current]:
         raise RuleViolation("state", _l("an assembly that is %(current)s cannot become %(target)s",
-                                        current=current.value, target=target.value))
+                                        current=STATE_LABELS[current], target=STATE_LABELS[target]))
     if form is Form.STAGGERED and current is State.CONVENED and target is State.VOTING_OPEN:
         raise RuleViolation("state", _l("a gestreckt assembly votes only after its discussion phase (§43b GenG)"))
 
@@ -64,7 +71,8 @@ def check_form(form: Form, params: StatuteParams) -> None:
     allowed = {Form.PRESENCE: True, Form.VIRTUAL: params.assembly_virtual_allowed,
                Form.HYBRID: params.assembly_hybrid_allowed, Form.STAGGERED: params.assembly_staggered_allowed}
     if not allowed[form]:
-        raise RuleViolation("form", _l("the statute does not allow a %(form)s assembly (§43b GenG)", form=form.value))
+        raise RuleViolation("form", _l("the statute does not allow a %(form)s assembly (§43b GenG)",
+                                       form=FORM_LABELS[form]))
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,8 @@ def check_schedule(schedule: Schedule) -> None:
 def check_voting_window(state: State, day: date, voting_from: date | None, voting_until: date | None) -> None:
     """A vote counts only while voting is open and, where dates are set, within them."""
     if state is not State.VOTING_OPEN:
-        raise RuleViolation("assembly_id", _l("voting is not open (the assembly is %(state)s)", state=state.value))
+        raise RuleViolation("assembly_id", _l("voting is not open (the assembly is %(state)s)",
+                                              state=STATE_LABELS[state]))
     if voting_from is not None and day < voting_from:
         raise RuleViolation("assembly_id", _l("voting opens on %(date)s", date=voting_from.isoformat()))
     if voting_until is not None and day > voting_until:

@@ -617,17 +617,13 @@ def cast(session: Session, actor: Actor, *, assembly_id: int, membership_id: int
     if found.in_room:
         raise RuleViolation("membership_id", _l("this member is present in the room and votes there"))
     voter = found
-    # The items asked for with this voter's participations (one round trip, not two).
-    items: dict[int, AssemblyItem] = {}
-    done: set[int] = set()
-    for item, voted in session.execute(
-            select(AssemblyItem, AssemblyParticipation.item_id).outerjoin(
-                AssemblyParticipation, (AssemblyParticipation.item_id == AssemblyItem.id)
-                & (AssemblyParticipation.voter_id == voter.id))
-            .where(AssemblyItem.assembly_id == assembly_id, AssemblyItem.id.in_(list(choices)))):
-        items[item.id] = item
-        if voted is not None:
-            done.add(item.id)
+    items = {item.id: item for item in session.scalars(
+        select(AssemblyItem).where(AssemblyItem.assembly_id == assembly_id, AssemblyItem.id.in_(list(choices))))}
+    # Two simple lookups, not one outer join: PostgreSQL's cached plan for the join (psycopg prepares
+    # a statement from its fifth use) hash-joined the whole participation table, 104 ms per vote at
+    # 6,000 voters; with both primary-key columns given, this one stays an index scan.
+    done = set(session.scalars(select(AssemblyParticipation.item_id).where(
+        AssemblyParticipation.voter_id == voter.id, AssemblyParticipation.item_id.in_(list(items)))))
     params = _params(session, assembly)  # once per call, parsed once per statute version (cached)
     for item_id in choices:
         item = items.get(item_id)
