@@ -15,7 +15,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
-from sqlalchemy import Connection, Engine, or_, text, update
+from sqlalchemy import Connection, Engine, or_, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from nc_coop.ldapsync.models import STATE_NAME, LdapSyncState
@@ -59,11 +60,22 @@ class Lease:
             self.acquired = got
             return got
         now = datetime.now(UTC)
-        with self.engine.begin() as connection:
-            taken = connection.execute(
-                update(LdapSyncState).where(LdapSyncState.name == STATE_NAME)
-                .where(or_(LdapSyncState.lease_holder.is_(None), LdapSyncState.lease_expires_at < now))
-                .values(lease_holder=self.holder, lease_expires_at=now + timedelta(seconds=self.seconds)))
+        free = or_(LdapSyncState.lease_holder.is_(None), LdapSyncState.lease_expires_at < now)
+        # A running sync holds SQLite's write lock for its whole write phase: the UPDATE below would
+        # wait the 30 s busy timeout and fail with "database is locked". Reading works beside a
+        # writer (WAL), so a lease that is plainly held is refused at once.
+        with self.engine.connect() as connection:
+            if connection.scalar(select(LdapSyncState.name).where(LdapSyncState.name == STATE_NAME, free)) is None:
+                return False
+        try:
+            with self.engine.begin() as connection:
+                taken = connection.execute(
+                    update(LdapSyncState).where(LdapSyncState.name == STATE_NAME).where(free)
+                    .values(lease_holder=self.holder, lease_expires_at=now + timedelta(seconds=self.seconds)))
+        except OperationalError as exc:  # another writer kept the database locked past the busy timeout
+            if "locked" not in str(exc.orig):
+                raise
+            return False
         self.acquired = taken.rowcount == 1
         return self.acquired
 

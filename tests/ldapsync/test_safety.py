@@ -5,12 +5,14 @@ two syncs writing at once, a filter value widening a search, a password in a rec
 from __future__ import annotations
 
 import threading
+import time
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from nc_coop.ldapsync.job import SyncReport, run_sync
-from nc_coop.ldapsync.models import LdapOrgUser, LdapSyncRun
+from nc_coop.ldapsync.lease import Lease
+from nc_coop.ldapsync.models import STATE_NAME, LdapOrgUser, LdapSyncRun, LdapSyncState
 from nc_coop.ldapsync.reader import DirectoryReader
 from nc_coop.register.models import Account
 from tests.ldap_support import PASSWORDS, Slapd, stop_slapd
@@ -165,3 +167,24 @@ def test_entries_without_uid_are_skipped_and_reported(engine: Engine, directory:
     report = run_sync(engine, settings_for(directory), full=True)
     assert report.status == "ok" and report.counts["users_read"] == 8
     assert report.errors == ["cn=no uid,ou=people,dc=coop,dc=example: no uid; skipped"]
+
+
+def test_a_second_sync_is_refused_at_once_while_the_first_writes(engine: Engine) -> None:
+    """A running sync holds SQLite's write lock through its write phase. A second start used to
+    wait out the 30 s busy timeout and fail with "database is locked"; it is refused at once now
+    (PostgreSQL's advisory lock never waited)."""
+    first = Lease(engine)
+    assert first.acquire()
+    writer = engine.connect()
+    try:  # the first run's open write transaction
+        writer.execute(update(LdapSyncState).where(LdapSyncState.name == STATE_NAME)
+                       .values(high_water="20260101000000Z"))
+        started = time.monotonic()
+        second = Lease(engine)
+        assert second.acquire() is False
+        assert time.monotonic() - started < 5
+    finally:
+        writer.rollback()
+        writer.close()
+        first.release()
+    assert Lease(engine).acquire()  # free again once the first is done
