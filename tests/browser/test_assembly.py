@@ -69,7 +69,9 @@ def test_an_assembly_from_convening_to_minutes(site: Site, browser: Any) -> None
         finally:
             supporter.close()
 
-        board.go(detail)
+        board.go(detail)  # two supporters reach the tenth: the board puts the demand on the agenda
+        board.send("[id^=add-demand-]", r".*done=demand_added#demand-\d+", says=["Der Antrag steht auf der Tagesordnung."],
+                   grew=["assembly_item"])
         board.send("#open-voting", r".*done=voting#state", says=["eingefroren"], grew=["assembly_voter"])
 
         proxy = open_in_nextcloud(browser, site, jonas, language="de", color_scheme="dark")
@@ -77,7 +79,8 @@ def test_an_assembly_from_convening_to_minutes(site: Site, browser: Any) -> None
             for member_no in ("7", "2"):
                 proxy.go(f"/assemblies/{aid}/ballot")
                 form = proxy.frame.locator(f"form:has(#cast-{site.membership('alice' if member_no == '7' else 'jonas')})")
-                form.locator("input[value='yes']").check()
+                for choice in form.locator("input[value='yes']").all():  # the agenda item and the members' demand
+                    choice.check()
                 proxy.submit(f"#cast-{site.membership('alice' if member_no == '7' else 'jonas')}",
                              rf"/assemblies/{aid}/ballot")
                 assert "Ihre Quittung" in proxy.frame.inner_text("main")
